@@ -1,0 +1,85 @@
+"""Shared fixtures: two promoters with their own catalogue and staff, to prove isolation."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from ticketing.events.models import (
+    Affiliate,
+    Artist,
+    Event,
+    Membership,
+    Promoter,
+    TicketType,
+    Venue,
+)
+
+
+def make_catalogue(slug: str, *, events: int = 1, **event_fields) -> dict:
+    """A promoter with one artist, one venue and `events` published upcoming events."""
+    promoter = Promoter.objects.create(name=slug.title(), slug=slug)
+    artist = Artist.objects.create(promoter=promoter, name=f"{slug} artist", slug=f"{slug}-artist")
+    venue = Venue.objects.create(
+        promoter=promoter, name=f"{slug} hall", city="Berlin", country="DE",
+        time_zone="Europe/Berlin", capacity=1000,
+    )  # fmt: skip
+    made = [make_event(artist, venue, days=i + 1, **event_fields) for i in range(events)]
+    affiliate = Affiliate.objects.create(promoter=promoter, name="Fans", domain=f"{slug}.example")
+    return {"promoter": promoter, "artist": artist, "venue": venue, "events": made,
+            "affiliate": affiliate}  # fmt: skip
+
+
+def make_event(artist, venue, *, days=1, capacity=100, price="25.00", **fields) -> Event:
+    now = timezone.now()
+    starts_at = now + dt.timedelta(days=days)
+    defaults = {
+        "starts_at": starts_at,
+        "doors_at": starts_at - dt.timedelta(hours=1),
+        "on_sale_at": now - dt.timedelta(days=1),
+        "is_published": True,
+    }
+    defaults.update(fields)
+    n = Event.objects.count() + 1
+    event = Event.objects.create(artist=artist, venue=venue, slug=f"event-{n}", **defaults)
+    TicketType.objects.create(
+        event=event, name="GA", price=Decimal(price), capacity=capacity, max_per_order=6
+    )
+    return event
+
+
+def make_staff(username: str, promoter: Promoter, role: str):
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
+    Membership.objects.create(user=user, promoter=promoter, role=role)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Tests render pages without running collectstatic first (no manifest to look up)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def promoter_a(db):
+    return make_catalogue("alpha")
+
+
+@pytest.fixture
+def promoter_b(db):
+    return make_catalogue("bravo")
+
+
+@pytest.fixture
+def manager_a(promoter_a):
+    return make_staff("manager-a", promoter_a["promoter"], Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def viewer_a(promoter_a):
+    return make_staff("viewer-a", promoter_a["promoter"], Membership.Role.VIEWER)

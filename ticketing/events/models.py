@@ -1,0 +1,321 @@
+"""The promoter's catalogue: who sells (promoters and their staff), what (artists, tours, events,
+ticket types) and where it is embedded (affiliates).
+
+Rules the database can hold are constraints, so no code path (admin, API, shell, a bug) can
+store an event whose doors open after the show or a ticket type sold past its capacity.
+"""
+
+import secrets
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known IANA time zone, e.g. Europe/Berlin.")
+
+
+def new_public_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Promoter(models.Model):
+    """An organisation selling tickets; the unit of data isolation in the back office."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="promoters"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        VIEWER = "viewer", "Viewer"
+
+    EDITING_ROLES = (Role.OWNER, Role.MANAGER)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    promoter = models.ForeignKey(Promoter, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "promoter"], name="membership_unique_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "manager", "viewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.promoter} ({self.get_role_display()})"
+
+
+class Artist(models.Model):
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="artists")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True, help_text="Used in the widget embed and its API URL.")
+    image_url = models.URLField(blank=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Venue(models.Model):
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="venues")
+    name = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE.")
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["city", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promoter", "name", "city"], name="venue_unique_name_city"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.city}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Tour(models.Model):
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="tours")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["artist__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["artist", "name"], name="tour_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.artist}: {self.name}"
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def upcoming(self, now=None):
+        return self.filter(starts_at__gte=now or timezone.now())
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        POSTPONED = "postponed", "Postponed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="events")
+    tour = models.ForeignKey(
+        Tour, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="events")
+    slug = models.SlugField(max_length=120, unique=True, help_text="The fan page is /e/<slug>/.")
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Optional; defaults to the artist and the city."
+    )
+    starts_at = models.DateTimeField()
+    doors_at = models.DateTimeField(null=True, blank=True)
+    on_sale_at = models.DateTimeField(help_text="Moment tickets go on sale.")
+    off_sale_at = models.DateTimeField(
+        null=True, blank=True, help_text="Moment sales close; the start of the show if empty."
+    )
+    is_published = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    hold_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1)], help_text="How long a fan's hold lasts."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["artist", "starts_at"], name="event_artist_starts")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(doors_at__isnull=True) | Q(doors_at__lte=F("starts_at")),
+                name="event_doors_before_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(off_sale_at__isnull=True) | Q(off_sale_at__gt=F("on_sale_at")),
+                name="event_off_sale_after_on_sale",
+            ),
+            models.CheckConstraint(
+                condition=Q(on_sale_at__lte=F("starts_at")), name="event_on_sale_before_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "postponed", "cancelled"]),
+                name="event_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(hold_minutes__gte=1), name="event_hold_minutes"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"{self.artist.name} – {self.venue.city}"
+
+    def clean(self):
+        errors = {}
+        if self.tour_id and self.artist_id and self.tour.artist_id != self.artist_id:
+            errors["tour"] = "The tour belongs to another artist."
+        if self.artist_id and self.venue_id and self.venue.promoter_id != self.artist.promoter_id:
+            errors["venue"] = "The venue belongs to another promoter."
+        if self.doors_at and self.starts_at and self.doors_at > self.starts_at:
+            errors["doors_at"] = "Doors must open before the show starts."
+        if self.on_sale_at and self.starts_at and self.on_sale_at > self.starts_at:
+            errors["on_sale_at"] = "Sales must open before the show starts."
+        if self.off_sale_at and self.on_sale_at and self.off_sale_at <= self.on_sale_at:
+            errors["off_sale_at"] = "Sales must close after they open."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def sales_close_at(self):
+        return self.off_sale_at or self.starts_at
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, self.venue.zone)
+
+    @cached_property
+    def ticket_type_list(self) -> list["TicketType"]:
+        return list(self.ticket_types.all())
+
+    @property
+    def remaining(self) -> int:
+        return sum(t.remaining for t in self.ticket_type_list)
+
+    @property
+    def is_sold_out(self) -> bool:
+        types = self.ticket_type_list
+        return bool(types) and all(t.remaining == 0 for t in types)
+
+    def is_on_sale(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.is_published
+            and self.status != self.Status.CANCELLED
+            and self.on_sale_at <= now < self.sales_close_at
+            and not self.is_sold_out
+        )
+
+
+class TicketType(models.Model):
+    """A kind of ticket for one event, with its own capacity.
+
+    `sold` and `held` are the inventory counters: the orders app moves them with conditional
+    updates, and the check constraint below is the last line of defence against overselling.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    capacity = models.PositiveIntegerField()
+    max_per_order = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1)])
+    sales_start_at = models.DateTimeField(
+        null=True, blank=True, help_text="Optional; the event's on-sale moment if empty."
+    )
+    sales_end_at = models.DateTimeField(
+        null=True, blank=True, help_text="Optional; the event's off-sale moment if empty."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    sold = models.PositiveIntegerField(default=0, editable=False)
+    held = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["position", "price", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "name"], name="tickettype_unique_name"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="tickettype_price_positive"),
+            models.CheckConstraint(condition=Q(max_per_order__gte=1), name="tickettype_max_order"),
+            models.CheckConstraint(
+                condition=Q(sold__gte=0) & Q(held__gte=0), name="tickettype_counters_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(sold__lte=F("capacity") - F("held")),
+                name="tickettype_not_oversold",
+            ),
+            models.CheckConstraint(
+                condition=Q(sales_start_at__isnull=True)
+                | Q(sales_end_at__isnull=True)
+                | Q(sales_end_at__gt=F("sales_start_at")),
+                name="tickettype_sales_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="tickettype_currency_iso"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} – {self.name}"
+
+    def clean(self):
+        if self.capacity is not None and self.capacity < self.sold + self.held:
+            raise ValidationError(
+                {"capacity": f"{self.sold + self.held} tickets are already sold or held."}
+            )
+        if self.sales_start_at and self.sales_end_at and self.sales_end_at <= self.sales_start_at:
+            raise ValidationError({"sales_end_at": "Sales must close after they open."})
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.sold - self.held, 0)
+
+
+class Affiliate(models.Model):
+    """A site that embeds the widget; its public key attributes views, clicks and orders."""
+
+    promoter = models.ForeignKey(Promoter, on_delete=models.CASCADE, related_name="affiliates")
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, help_text="e.g. fan-site.example")
+    public_key = models.CharField(max_length=32, unique=True, default=new_public_key)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "domain"], name="affiliate_unique_domain"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.domain})"

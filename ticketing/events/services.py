@@ -1,0 +1,42 @@
+"""Writes to the catalogue. Admin actions and commands call these; they hold the rules."""
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import Event, TicketType
+
+
+def set_published(events, published: bool) -> int:
+    """Publish or unpublish events; cancelled events are never published again."""
+    queryset = events.exclude(status=Event.Status.CANCELLED) if published else events
+    return queryset.update(is_published=published)
+
+
+def cancel_events(events) -> int:
+    return events.exclude(status=Event.Status.CANCELLED).update(status=Event.Status.CANCELLED)
+
+
+def unique_event_slug(base: str) -> str:
+    base = slugify(base)[:100] or "event"
+    slug, n = base, 2
+    while Event.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def duplicate_event(event: Event) -> Event:
+    """Copy an event and its ticket types as an unpublished draft with empty inventory."""
+    ticket_types = list(event.ticket_types.all())
+    copy = Event.objects.get(pk=event.pk)
+    copy.pk = None
+    copy.slug = unique_event_slug(f"{event.slug}-copy")
+    copy.is_published = False
+    copy.status = Event.Status.SCHEDULED
+    copy.save()
+    for ticket_type in ticket_types:
+        ticket_type.pk = None
+        ticket_type.event = copy
+        ticket_type.sold = ticket_type.held = 0
+    TicketType.objects.bulk_create(ticket_types)
+    return copy
