@@ -24,9 +24,7 @@ def violates(fn) -> bool:
 def test_ticket_type_cannot_be_sold_past_capacity(promoter_a):
     ticket_type = promoter_a["events"][0].ticket_types.get()
     assert violates(lambda: TicketType.objects.filter(pk=ticket_type.pk).update(sold=101))
-    assert violates(
-        lambda: TicketType.objects.filter(pk=ticket_type.pk).update(sold=60, held=41)
-    )
+    assert violates(lambda: TicketType.objects.filter(pk=ticket_type.pk).update(sold=60, held=41))
     assert not violates(
         lambda: TicketType.objects.filter(pk=ticket_type.pk).update(sold=60, held=40)
     )

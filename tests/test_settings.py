@@ -15,7 +15,11 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60,
@@ -43,8 +47,10 @@ def test_check_deploy_is_clean_with_production_variables():
 
 
 def test_database_url_selects_postgres():
-    code = "from django.conf import settings; d = settings.DATABASES['default']; " \
-           "print(d['ENGINE'], d['NAME'], d['HOST'], d['CONN_MAX_AGE'])"
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'], d['HOST'], d['CONN_MAX_AGE'])"
+    )
     env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://u@db.internal:5432/tickets",
            "CONN_MAX_AGE": "60"}  # fmt: skip
     result = run_manage("shell", "--no-imports", "-c", code, env=env)

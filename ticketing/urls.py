@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+
+from . import views
 
 admin.site.site_header = "Ticketing back office"
 admin.site.site_title = "Ticketing back office"
@@ -8,5 +10,9 @@ admin.site.index_title = "Your promotions"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("widget/", include("widget.urls")),
+    path("", include("ticketing.tracking.urls")),
+    path("", include("ticketing.orders.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -1,0 +1,1 @@
+urlpatterns = []  # the tracking beacon (/t) lands here

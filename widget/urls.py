@@ -1,0 +1,1 @@
+urlpatterns = []  # the widget API and its JavaScript land here
