@@ -1,7 +1,11 @@
-"""Shared fixtures: two promoters with their own catalogue and staff, to prove isolation."""
+"""Shared fixtures: two promoters with their own catalogue and staff, to prove isolation; a real
+browser (Debian's Chromium through Playwright) and a real AWS stand-in (moto in server mode)."""
 
 import datetime as dt
+import os
+import urllib.request
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -83,3 +87,54 @@ def manager_a(promoter_a):
 @pytest.fixture
 def viewer_a(promoter_a):
     return make_staff("viewer-a", promoter_a["promoter"], Membership.Role.VIEWER)
+
+
+# --- Browser tests ------------------------------------------------------------------------------
+# pytest-playwright provides `browser`, `context` and `page`; they drive Debian's Chromium because
+# `playwright install` cannot download a browser here. A missing browser fails the run, never
+# skips it: CI must not go green without the browser tests.
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM_PATH}: apt-get install -y chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+# --- AWS ---------------------------------------------------------------------------------------
+# moto in server mode: real HTTP on 127.0.0.1 and the real boto3 client, found through the
+# standard AWS_ENDPOINT_URL variable. Nothing patches boto3.
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch):
+    """Credentials and endpoint of the moto server, with its state reset for each test."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 (loopback)
+    return moto_server
