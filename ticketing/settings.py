@@ -151,3 +151,17 @@ LOGGING = {
 
 # Product settings.
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "EUR")
+
+# --- Tracking (beacon -> sink -> consumer -> analytics) -----------------------------------------
+TRACKING_STREAM = os.environ.get("TRACKING_STREAM", "")  # the Kinesis stream of the beacon hits
+TRACKING_SINK = os.environ.get("TRACKING_SINK") or ("kinesis" if TRACKING_STREAM else "local")
+if TRACKING_SINK not in ("kinesis", "local"):
+    raise ImproperlyConfigured('TRACKING_SINK must be "kinesis" or "local".')
+if TRACKING_SINK == "kinesis" and not TRACKING_STREAM:
+    raise ImproperlyConfigured("TRACKING_SINK=kinesis needs TRACKING_STREAM (the stream's name).")
+# Seconds between background flushes of the beacon buffer; 0 flushes at the end of each request
+# (always so on Lambda, where a frozen process runs no thread).
+TRACKING_FLUSH_SECONDS = float(os.environ.get("TRACKING_FLUSH_SECONDS", "1"))
+TRACKING_MAX_BUFFERED = env_int("TRACKING_MAX_BUFFERED", 20000)  # records, then new ones drop
+TRACKING_PUT_BUDGET_SECONDS = float(os.environ.get("TRACKING_PUT_BUDGET_SECONDS", "2"))
+TRACKING_DEDUPE_HOURS = env_int("TRACKING_DEDUPE_HOURS", 48)  # how long a hit id is remembered

@@ -1,1 +1,10 @@
-urlpatterns = []  # the tracking beacon (/t) lands here
+from django.urls import path
+
+from . import views
+
+app_name = "tracking"
+
+urlpatterns = [
+    path("t", views.beacon, name="beacon"),
+    path("t.gif", views.pixel, name="pixel"),
+]

@@ -1,0 +1,225 @@
+"""Beacon hits: parse and validate what a browser sent, enrich it with what only the server knows,
+and encode it as one stream record (and back, for the consumer).
+
+The endpoint validates the shape only. Whether the artist, event or affiliate exist is the
+consumer's question: the request path never touches the database.
+
+One record carries one beacon: its hits share the request's enrichment, and a Kinesis record is
+billed per 25 KB payload unit, so a beacon of five hits costs one unit instead of five.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from crawlerdetect import CrawlerDetect
+from django.conf import settings
+
+MAX_HITS = 50
+MAX_BODY_BYTES = 16 * 1024
+KINDS = ("view", "click")
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+_SLUG = re.compile(r"[-A-Za-z0-9_]{1,50}\Z")
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
+_COUNTRY = re.compile(r"[A-Z]{2}\Z")
+
+
+class BadBeacon(ValueError):
+    """A body the endpoint refuses; `status` is the HTTP answer (400, or 413 when too large)."""
+
+    status = 400
+
+
+class BeaconTooLarge(BadBeacon):
+    status = 413
+
+
+# --- Parsing and validation ---------------------------------------------------------------------
+
+
+def parse_body(body: bytes) -> list[dict]:
+    """A JSON array of hits, or {"events": [...]}, into validated hits."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BeaconTooLarge(f"a beacon carries at most {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+        raise BadBeacon("the body is not JSON") from None
+    if isinstance(payload, dict):
+        payload = payload.get("events")
+    if not isinstance(payload, list):
+        raise BadBeacon('expected a JSON array of hits or {"events": [...]}')
+    if len(payload) > MAX_HITS:
+        raise BeaconTooLarge(f"a beacon carries at most {MAX_HITS} hits")
+    return [validate_hit(raw, index) for index, raw in enumerate(payload)]
+
+
+def parse_query(params) -> list[dict]:
+    """The single hit of a `GET /t.gif?id=...&type=...` request (a QueryDict)."""
+    raw = {name: params.get(name) for name in ("id", "type", "artist", "affiliate")}
+    for name in ("event", "ts"):
+        value = params.get(name)
+        if value not in (None, ""):
+            try:
+                raw[name] = int(value)
+            except ValueError:
+                raise BadBeacon(f"{name} must be a whole number") from None
+    return [validate_hit({k: v for k, v in raw.items() if v not in (None, "")})]
+
+
+def validate_hit(raw, index: int = 0) -> dict:
+    """One hit, checked field by field; unknown fields are ignored (newer widgets may add some)."""
+
+    def bad(message: str) -> BadBeacon:
+        return BadBeacon(f"hit {index}: {message}")
+
+    if not isinstance(raw, dict):
+        raise bad("expected an object")
+    hit_id, kind, artist = raw.get("id"), raw.get("type"), raw.get("artist")
+    if not isinstance(hit_id, str) or not _ID.match(hit_id):
+        raise bad("id must be a string of up to 64 letters, digits, '-' or '_'")
+    if kind not in KINDS:
+        raise bad('type must be "view" or "click"')
+    if not isinstance(artist, str) or not _SLUG.match(artist):
+        raise bad("artist must be an artist slug")
+    hit = {"id": hit_id, "type": kind, "artist": artist}
+
+    event = raw.get("event")
+    if event is not None:
+        if not _is_int(event) or event < 1:
+            raise bad("event must be a positive whole number")
+        hit["event"] = event
+    elif kind == "click":
+        raise bad("a click needs its event")
+    affiliate = raw.get("affiliate")
+    if affiliate is not None:
+        if not isinstance(affiliate, str) or not _KEY.match(affiliate):
+            raise bad("affiliate must be an affiliate's public key")
+        hit["affiliate"] = affiliate
+    ts = raw.get("ts")
+    if ts is not None:
+        if not (_is_int(ts) or isinstance(ts, float)) or not 0 <= ts < 2**53:
+            raise bad("ts must be the client's time in milliseconds")
+        hit["ts"] = int(ts)
+    return hit
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- Enrichment ---------------------------------------------------------------------------------
+
+
+def request_context(request) -> dict:
+    """What the server adds to every hit of a request. Never the raw IP."""
+    meta = request.META
+    user_agent = meta.get("HTTP_USER_AGENT", "")
+    context = {"at": int(time.time() * 1000), "bot": is_bot(user_agent)}
+    host = _host(meta.get("HTTP_ORIGIN")) or _host(meta.get("HTTP_REFERER"))
+    if host:
+        context["host"] = host
+    country = meta.get("HTTP_CLOUDFRONT_VIEWER_COUNTRY", "").upper()
+    if _COUNTRY.match(country):
+        context["country"] = country
+    if meta.get("HTTP_SEC_GPC", "").strip() != "1":
+        context["visitor"] = visitor_hash(_client_ip(meta), user_agent)
+    return context
+
+
+@lru_cache(maxsize=4096)
+def is_bot(user_agent: str) -> bool:
+    """crawlerdetect's list, memoised per user agent: its regex is long and beacons repeat UAs.
+    A beacon with no user agent at all comes from a script, not a browser."""
+    return not user_agent.strip() or _crawler_detect().is_crawler(user_agent)
+
+
+@lru_cache(maxsize=1)
+def _crawler_detect() -> CrawlerDetect:
+    return CrawlerDetect()
+
+
+def visitor_hash(ip: str, user_agent: str) -> str:
+    """A pseudonymous visitor id for unique counts: it changes every day (UTC), and without the
+    day's salt, derived from SECRET_KEY, it cannot be tied back to an address."""
+    salt = _daily_salt(dt.datetime.now(dt.UTC).date())
+    digest = hashlib.blake2b(f"{ip}\n{user_agent}".encode(), key=salt, digest_size=8)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=2)
+def _daily_salt(day: dt.date) -> bytes:
+    message = f"tracking-visitor:{day.isoformat()}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+
+
+def _client_ip(meta) -> str:
+    # CloudFront's own header ("ip:port") when forwarded, else the proxy chain, else the socket.
+    viewer = meta.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS")
+    if viewer:
+        return viewer.rsplit(":", 1)[0]
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if forwarded:
+        return forwarded.split(",", 1)[0].strip()
+    return meta.get("REMOTE_ADDR", "")
+
+
+def _host(url: str | None) -> str | None:
+    if not url or url == "null":
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host[:253] if host else None
+
+
+# --- Stream records -----------------------------------------------------------------------------
+
+
+def encode_record(hits: list[dict], context: dict) -> bytes:
+    return json.dumps({**context, "hits": hits}, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A hit as the consumer sees it: the browser's fields plus the request's enrichment."""
+
+    id: str
+    type: str
+    artist: str
+    event: int | None
+    affiliate: str | None
+    at: int  # receive time, ms since the epoch (the client's clock is not trusted)
+    bot: bool
+    host: str | None = None
+    country: str | None = None
+    visitor: str | None = None
+
+
+def decode_record(data: bytes) -> list[Hit]:
+    """A stream record back into hits. Raises ValueError for a record that is not ours."""
+    record = json.loads(data)
+    if not isinstance(record, dict) or not isinstance(record.get("hits"), list):
+        raise ValueError("not a tracking record")
+    at, bot = record["at"], bool(record.get("bot"))
+    host, country, visitor = record.get("host"), record.get("country"), record.get("visitor")
+    if not _is_int(at):
+        raise ValueError("record without a receive time")
+    hits = []
+    for raw in record["hits"]:
+        hit = validate_hit(raw)  # the stream is trusted no more than the browser was
+        hits.append(
+            Hit(hit["id"], hit["type"], hit["artist"], hit.get("event"), hit.get("affiliate"),
+                at, bot, host, country, visitor)
+        )  # fmt: skip
+    return hits

@@ -1,0 +1,283 @@
+"""Sinks: where the beacon endpoint hands its records, chosen by `TRACKING_SINK`.
+
+- `kinesis`: `PutRecords` to `TRACKING_STREAM`.
+- `local`: the consumer's aggregation service, in this process (the local run needs no AWS).
+
+Both buffer in memory, so a request only appends to a list. In a long-running server a
+background thread flushes the buffer when it holds a full batch or every `TRACKING_FLUSH_SECONDS`,
+and once more at exit. On Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) a frozen process runs no
+threads, so the buffer is flushed when the request finishes, before Zappa's handler returns.
+
+Nothing is lost silently: a record that cannot be delivered within the retry budget, or that
+finds the buffer full, is logged and counted in `stats` (per process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.signals import request_finished
+
+logger = logging.getLogger(__name__)
+
+PUT_RECORDS_MAX_ENTRIES = 500
+PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class SinkStats:
+    """Counters of this process's sink: what was handed over, delivered, retried, lost."""
+
+    submitted: int = 0
+    delivered: int = 0
+    retried: int = 0  # entries sent again after a failure
+    lost: int = 0  # given up on after the retry budget, or the local aggregation failed
+    dropped: int = 0  # refused because the buffer was full
+    errors: Counter = field(default_factory=Counter)  # error codes seen, e.g. throttling
+
+
+class BufferedSink:
+    """The buffer and its flushing; subclasses say how a batch of records is delivered."""
+
+    def __init__(self, *, flush_seconds: float, batch_records: int, max_buffered: int):
+        self.flush_seconds = flush_seconds
+        self.batch_records = batch_records
+        self.max_buffered = max_buffered
+        self.stats = SinkStats()
+        self._buffer: list[bytes] = []
+        self._lock = threading.Lock()  # guards the buffer
+        self._flush_lock = threading.Lock()  # one flush at a time
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    # --- request side -------------------------------------------------------------------------
+    def submit(self, record: bytes) -> bool:
+        """Buffer a record; False (and counted) when the buffer is full."""
+        with self._lock:
+            if len(self._buffer) >= self.max_buffered:
+                self.stats.dropped += 1
+                dropped = self.stats.dropped
+            else:
+                self._buffer.append(record)
+                self.stats.submitted += 1
+                dropped = 0
+                full = len(self._buffer) >= self.batch_records
+        if dropped:
+            if dropped & (dropped - 1) == 0:  # 1, 2, 4, 8...: visible without flooding the log
+                logger.error("tracking: buffer full, %d record(s) dropped so far", dropped)
+            return False
+        if self.flush_seconds:
+            if self._thread is None:
+                self._start_thread()
+            if full:
+                self._wake.set()
+        return True
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    # --- flushing -----------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Deliver everything buffered now, in the calling thread."""
+        with self._flush_lock:
+            while True:
+                with self._lock:
+                    batch, self._buffer = self._buffer, []
+                if not batch:
+                    return
+                try:
+                    self.deliver(batch)
+                except Exception:
+                    self.stats.lost += len(batch)
+                    logger.exception(
+                        "tracking: lost %d record(s); %d lost by this process so far",
+                        len(batch), self.stats.lost,
+                    )  # fmt: skip
+
+    def flush_after_request(self, **kwargs) -> None:
+        if self._buffer:
+            self.flush()
+
+    def deliver(self, records: list[bytes]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.flush_seconds + 10)
+        self.flush()
+
+    def _start_thread(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"tracking-{type(self).__name__}", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+
+class KinesisSink(BufferedSink):
+    """`PutRecords` in batches of at most 500 records or 5 MB, random partition keys; a partial
+    failure retries only the failed entries, with full-jitter backoff, within `budget_seconds`."""
+
+    def __init__(self, stream: str, *, budget_seconds: float, client=None, **options):
+        super().__init__(**options)
+        self.stream = stream
+        self.budget_seconds = budget_seconds
+        self.client = client or kinesis_client()
+
+    def deliver(self, records: list[bytes]) -> None:
+        deadline = time.monotonic() + self.budget_seconds
+        for batch in put_records_batches(records):
+            self._put(batch, deadline)
+
+    def _put(self, records: list[bytes], deadline: float) -> None:
+        pending, attempt, error = records, 0, ""
+        while True:
+            entries = [{"Data": data, "PartitionKey": secrets.token_hex(8)} for data in pending]
+            try:
+                response = self.client.put_records(StreamName=self.stream, Records=entries)
+            except Exception as exc:  # botocore errors, timeouts, refused connections
+                error = type(exc).__name__
+                failed = pending
+                self.stats.errors[error] += 1
+            else:
+                failed = []
+                for data, result in zip(pending, response["Records"], strict=True):
+                    if "ErrorCode" in result:
+                        failed.append(data)
+                        error = result["ErrorCode"]
+                        self.stats.errors[error] += 1
+            self.stats.delivered += len(pending) - len(failed)
+            if not failed:
+                return
+            attempt += 1
+            delay = random.uniform(0, min(1.0, 0.05 * 2**attempt))  # noqa: S311 (jitter)
+            if time.monotonic() + delay >= deadline:
+                self.stats.lost += len(failed)
+                logger.error(
+                    "tracking: lost %d record(s) to Kinesis stream %s after %d attempt(s) (%s); "
+                    "%d lost by this process so far",
+                    len(failed), self.stream, attempt, error, self.stats.lost,
+                )  # fmt: skip
+                return
+            time.sleep(delay)
+            self.stats.retried += len(failed)
+            pending = failed
+
+
+class LocalSink(BufferedSink):
+    """No AWS: the buffered records go straight to the consumer's aggregation service."""
+
+    def deliver(self, records: list[bytes]) -> None:
+        from . import services  # the models load with the app registry, after this module
+
+        services.record_batch(records)
+        self.stats.delivered += len(records)
+
+
+def put_records_batches(records: list[bytes]):
+    """Split records into PutRecords calls: at most 500 entries and 5 MB (data plus keys)."""
+    batch: list[bytes] = []
+    size = 0
+    for data in records:
+        entry_size = len(data) + 16  # the partition key: 16 hex characters
+        if batch and (
+            len(batch) == PUT_RECORDS_MAX_ENTRIES or size + entry_size > PUT_RECORDS_MAX_BYTES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append(data)
+        size += entry_size
+    if batch:
+        yield batch
+
+
+def kinesis_client():
+    """A Kinesis client with short timeouts and no retries of its own: the sink owns retries
+    (only the failed entries, within its budget). The endpoint comes from the standard
+    AWS_ENDPOINT_URL_KINESIS / AWS_ENDPOINT_URL variables, which botocore reads itself."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=0.5, read_timeout=1, retries={"total_max_attempts": 1},
+        max_pool_connections=4,
+    )  # fmt: skip
+    return boto3.session.Session().client("kinesis", config=config)
+
+
+# --- The process's sink -------------------------------------------------------------------------
+
+_sink: BufferedSink | None = None
+_sink_lock = threading.Lock()
+
+
+def get_sink() -> BufferedSink:
+    """The sink of this process, made on first use (after gunicorn forks its workers)."""
+    global _sink
+    if _sink is None:
+        with _sink_lock:
+            if _sink is None:
+                _sink = _build_sink()
+    return _sink
+
+
+def reset_sink() -> None:
+    """Flush and forget the process's sink (settings changed, e.g. in tests)."""
+    global _sink
+    with _sink_lock:
+        sink, _sink = _sink, None
+    if sink is not None:
+        request_finished.disconnect(dispatch_uid="tracking-sink-flush")
+        atexit.unregister(sink.close)
+        sink.close()
+
+
+def _build_sink() -> BufferedSink:
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+    options = {
+        "flush_seconds": 0 if in_lambda else settings.TRACKING_FLUSH_SECONDS,
+        "batch_records": PUT_RECORDS_MAX_ENTRIES,
+        "max_buffered": settings.TRACKING_MAX_BUFFERED,
+    }
+    if settings.TRACKING_SINK == "kinesis":
+        sink = KinesisSink(
+            settings.TRACKING_STREAM, budget_seconds=settings.TRACKING_PUT_BUDGET_SECONDS,
+            **options,
+        )  # fmt: skip
+    else:
+        sink = LocalSink(**options)
+    if not sink.flush_seconds:
+        request_finished.connect(
+            sink.flush_after_request, weak=False, dispatch_uid="tracking-sink-flush"
+        )
+    atexit.register(sink.close)
+    return sink
+
+
+def _forget_sink_in_child() -> None:
+    # A forked child must not flush its parent's buffer a second time, nor wait on its thread.
+    global _sink
+    _sink = None
+
+
+os.register_at_fork(after_in_child=_forget_sink_in_child)
