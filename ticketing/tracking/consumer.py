@@ -198,12 +198,13 @@ class ShardPoller:
             self.total += services.record_shard_batch(self.stream, shard.shard_id, records)
         shard.iterator = response.get("NextShardIterator")
         shard.behind_ms = response.get("MillisBehindLatest")
-        shard.caught_up = shard.behind_ms == 0 and len(records) < self.batch_limit
+        at_latest = shard.behind_ms == 0 and len(records) < self.batch_limit
         # A closed shard is done when Kinesis gives no next iterator, or (moto) when it has
-        # nothing more to give: no record can arrive in a closed shard.
-        if shard.iterator is None or (shard.is_closed and shard.caught_up and not records):
+        # nothing more to give; until then it is not caught up, as its children wait for it.
+        if shard.iterator is None or (shard.is_closed and at_latest and not records):
             services.save_checkpoint(self.stream, shard.shard_id, finished=True)
             self.finished.add(shard.shard_id)
+        shard.caught_up = at_latest and not shard.is_closed
 
     def _shard_iterator(self, shard_id: str) -> str:
         checkpoint = (
