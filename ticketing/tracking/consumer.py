@@ -22,7 +22,7 @@ if not apps.ready:  # imported by a bare Lambda runtime rather than through Zapp
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketing.settings")
     django.setup()
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from . import services
 from .models import ShardCheckpoint
@@ -38,7 +38,7 @@ def handle_kinesis_batch(event, context=None) -> dict:
     stored, so Lambda delivers it again (counting is idempotent). A record that is not ours is
     counted as rejected instead: retrying it could never succeed and would block its shard."""
     records = event.get("Records") or []
-    close_old_connections()  # not a request, so Django's request signals do not do it for us
+    refresh_db_connections()
     try:
         result = services.record_batch(_decode_base64(record) for record in records)
         _prune_now_and_then()
@@ -50,12 +50,20 @@ def handle_kinesis_batch(event, context=None) -> dict:
             ]
         }
     finally:
-        close_old_connections()
+        refresh_db_connections()
     logger.info(
         "tracking: %d record(s), %d hit(s) counted (%d bots), %d duplicate(s), %d rejected",
         result.records, result.counted, result.bots, result.duplicates, result.rejected,
     )  # fmt: skip
     return {"batchItemFailures": []}
+
+
+def refresh_db_connections() -> None:
+    """What Django does around each request, for work that is no request: drop connections that
+    are broken or older than CONN_MAX_AGE, so a warm Lambda survives a database failover. Never
+    inside a transaction (a caller's, e.g. a test's), which must keep its connection."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def _decode_base64(record: dict) -> bytes:
@@ -136,7 +144,7 @@ class ShardPoller:
                 if once:
                     break
                 self.stop.wait(self.idle_seconds)
-            close_old_connections()
+            refresh_db_connections()
         self._report_progress(reported, time.monotonic() - last_report)
         self.report(
             f"{'stopped' if self.stop.is_set() else 'caught up'} after "
