@@ -43,8 +43,7 @@ class AnalyticsFilter(forms.Form):
 
     def clean(self):
         data = super().clean()
-        today = timezone.now().date()
-        end = data.get("end") or today
+        end = data.get("end") or timezone.now().date()
         start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
             raise forms.ValidationError("The start date is after the end date.")
@@ -75,7 +74,11 @@ class AnalyticsAdmin(PromoterScopedAdmin):
             raise PermissionDenied
         artists = self.admin_site.get_model_admin(Artist).get_queryset(request)
         events = self.admin_site.get_model_admin(Event).get_queryset(request)
-        form = AnalyticsFilter(request.GET, artists=artists, events=events)
+        query = request.GET.copy()  # the default range is shown in the form as well
+        today = timezone.now().date()
+        query.setdefault("end", today.isoformat())
+        query.setdefault("start", (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat())
+        form = AnalyticsFilter(query, artists=artists, events=events)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
