@@ -229,7 +229,7 @@ def test_enrichment_has_host_country_bot_and_a_visitor_hash_but_no_ip(rf, settin
     assert context["country"] == "DE"
     assert context["bot"] is False
     assert len(context["visitor"]) == 16
-    record = beacon_hits.encode_record([hit()], context)
+    record = beacon_hits.encode_beacon([hit()], context)
     assert b"203.0.113" not in record and b"10.0.0.1" not in record
 
     same = beacon_hits.request_context(request)["visitor"]

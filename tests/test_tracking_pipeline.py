@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from ticketing.tracking.consumer import ShardPoller, handle_kinesis_batch
+from ticketing.tracking.hits import encode_beacon
 from ticketing.tracking.models import ShardCheckpoint
 
 from .tracking_helpers import (
@@ -184,18 +185,32 @@ class Throttle20Percent:
 
 def test_throttled_entries_are_retried_and_no_hit_is_lost(client, kinesis_sink, promoter_a):
     throttle = Throttle20Percent(kinesis_sink.client)
-    kinesis_sink.flush_seconds = 0
+    kinesis_sink.record_bytes = 1024  # small records: about 3 beacons each, ~70 records
     sent = [[hit() for _ in range(3)] for _ in range(200)]
-    for beacon in sent:  # buffered, then flushed as one PutRecords batch of 200 records
-        kinesis_sink.submit(json.dumps({"at": int(time.time() * 1000), "hits": beacon}).encode())
+    for beacon in sent:  # buffered, then flushed as one PutRecords call
+        kinesis_sink.submit(encode_beacon(beacon, {"at": int(time.time() * 1000), "bot": False}))
     kinesis_sink.flush()
 
-    assert throttle.throttled >= 20
-    assert kinesis_sink.stats.retried == throttle.throttled
+    assert throttle.throttled >= 5  # records, each of several beacons
+    assert kinesis_sink.stats.retried >= throttle.throttled
     assert kinesis_sink.stats.lost == 0
     assert kinesis_sink.stats.delivered == 200
     consume()
     assert counts() == {("view", None, None, False): 600}
+
+
+def test_beacons_are_packed_into_records_and_counted_from_them(kinesis_sink, stream, promoter_a):
+    now = int(time.time() * 1000)
+    for _ in range(30):
+        kinesis_sink.submit(encode_beacon([hit(), hit()], {"at": now, "bot": False}))
+    kinesis_sink.flush()
+
+    records = [record for _, record in stream_records(stream)]
+    assert len(records) == 1 and records[0]["Data"].count(b"\n") == 29
+    # A stray line in a record is rejected alone; the other beacons still count.
+    records[0]["Data"] += b"\n{not json"
+    assert handle_kinesis_batch(lambda_event(records), None) == {"batchItemFailures": []}
+    assert counts() == {("view", None, None, False): 60}
 
 
 def test_kinesis_down_answers_at_once_and_counts_the_loss(client, settings, aws, promoter_a,

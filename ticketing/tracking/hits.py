@@ -4,8 +4,10 @@ and encode it as one stream record (and back, for the consumer).
 The endpoint validates the shape only. Whether the artist, event or affiliate exist is the
 consumer's question: the request path never touches the database.
 
-One record carries one beacon: its hits share the request's enrichment, and a Kinesis record is
-billed per 25 KB payload unit, so a beacon of five hits costs one unit instead of five.
+A beacon is one line of JSON: its hits with the request's enrichment. A stream record is one or
+more such lines (JSON Lines): the Kinesis sink packs many beacons into a record, as the KPL does,
+because a shard takes 1,000 records but 1 MB a second and a record is billed per 25 KB, so a
+record per beacon would need many times the shards and the cost.
 """
 
 from __future__ import annotations
@@ -186,7 +188,8 @@ def _host(url: str | None) -> str | None:
 # --- Stream records -----------------------------------------------------------------------------
 
 
-def encode_record(hits: list[dict], context: dict) -> bytes:
+def encode_beacon(hits: list[dict], context: dict) -> bytes:
+    """One beacon as a line of JSON (no newline inside: JSON escapes them)."""
     return json.dumps({**context, "hits": hits}, separators=(",", ":")).encode()
 
 
@@ -206,17 +209,29 @@ class Hit:
     visitor: str | None = None
 
 
-def decode_record(data: bytes) -> list[Hit]:
-    """A stream record back into hits. Raises ValueError for a record that is not ours."""
-    record = json.loads(data)
-    if not isinstance(record, dict) or not isinstance(record.get("hits"), list):
-        raise ValueError("not a tracking record")
-    at, bot = record["at"], bool(record.get("bot"))
-    host, country, visitor = record.get("host"), record.get("country"), record.get("visitor")
+def decode_record(data: bytes) -> tuple[list[Hit], int]:
+    """A stream record (beacons, one per line) back into hits; also how many lines were not
+    beacons of ours (counted as rejected, never retried: they could never succeed)."""
+    hits: list[Hit] = []
+    malformed = 0
+    for line in data.split(b"\n"):
+        try:
+            hits.extend(_decode_beacon(line))
+        except (ValueError, KeyError, TypeError, RecursionError):  # BadBeacon is a ValueError
+            malformed += 1
+    return hits, malformed
+
+
+def _decode_beacon(line: bytes) -> list[Hit]:
+    beacon = json.loads(line)
+    if not isinstance(beacon, dict) or not isinstance(beacon.get("hits"), list):
+        raise ValueError("not a tracking beacon")
+    at, bot = beacon["at"], bool(beacon.get("bot"))
+    host, country, visitor = beacon.get("host"), beacon.get("country"), beacon.get("visitor")
     if not _is_int(at):
-        raise ValueError("record without a receive time")
+        raise ValueError("beacon without a receive time")
     hits = []
-    for raw in record["hits"]:
+    for raw in beacon["hits"]:
         hit = validate_hit(raw)  # the stream is trusted no more than the browser was
         hits.append(
             Hit(hit["id"], hit["type"], hit["artist"], hit.get("event"), hit.get("affiliate"),

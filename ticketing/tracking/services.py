@@ -44,16 +44,14 @@ class BatchResult:
 
 
 def record_batch(records: Iterable[bytes], now: dt.datetime | None = None) -> BatchResult:
-    """Count the hits of a batch of stream records (undecodable records count as rejected)."""
+    """Count the hits of a batch of stream records (lines that are not beacons: rejected)."""
     hits: list[Hit] = []
-    malformed = 0
-    count = 0
+    malformed = count = 0
     for data in records:
         count += 1
-        try:
-            hits.extend(decode_record(data))
-        except (ValueError, KeyError, TypeError, RecursionError):  # BadBeacon is a ValueError
-            malformed += 1
+        decoded, bad = decode_record(data)
+        hits.extend(decoded)
+        malformed += bad
     result = record_hits(hits, malformed=malformed, now=now)
     result.records = count
     return result

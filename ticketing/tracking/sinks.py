@@ -31,15 +31,16 @@ logger = logging.getLogger(__name__)
 
 PUT_RECORDS_MAX_ENTRIES = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
+RECORD_BYTES = 50 * 1024  # beacons packed into one record, as the KPL's default aggregation
 
 
 @dataclass
 class SinkStats:
-    """Counters of this process's sink: what was handed over, delivered, retried, lost."""
+    """Counters of this process's sink, in beacons: handed over, delivered, retried, lost."""
 
     submitted: int = 0
     delivered: int = 0
-    retried: int = 0  # entries sent again after a failure
+    retried: int = 0  # sent again after a failure
     lost: int = 0  # given up on after the retry budget, or the local aggregation failed
     dropped: int = 0  # refused because the buffer was full
     errors: Counter = field(default_factory=Counter)  # error codes seen, e.g. throttling
@@ -61,20 +62,20 @@ class BufferedSink:
         self._thread: threading.Thread | None = None
 
     # --- request side -------------------------------------------------------------------------
-    def submit(self, record: bytes) -> bool:
-        """Buffer a record; False (and counted) when the buffer is full."""
+    def submit(self, beacon: bytes) -> bool:
+        """Buffer a beacon; False (and counted) when the buffer is full."""
         with self._lock:
             if len(self._buffer) >= self.max_buffered:
                 self.stats.dropped += 1
                 dropped = self.stats.dropped
             else:
-                self._buffer.append(record)
+                self._buffer.append(beacon)
                 self.stats.submitted += 1
                 dropped = 0
                 full = len(self._buffer) >= self.batch_records
         if dropped:
             if dropped & (dropped - 1) == 0:  # 1, 2, 4, 8...: visible without flooding the log
-                logger.error("tracking: buffer full, %d record(s) dropped so far", dropped)
+                logger.error("tracking: buffer full, %d beacon(s) dropped so far", dropped)
             return False
         if self.flush_seconds:
             if self._thread is None:
@@ -101,7 +102,7 @@ class BufferedSink:
                 except Exception:
                     self.stats.lost += len(batch)
                     logger.exception(
-                        "tracking: lost %d record(s); %d lost by this process so far",
+                        "tracking: lost %d beacon(s); %d lost by this process so far",
                         len(batch), self.stats.lost,
                     )  # fmt: skip
 
@@ -109,7 +110,7 @@ class BufferedSink:
         if self._buffer:
             self.flush()
 
-    def deliver(self, records: list[bytes]) -> None:
+    def deliver(self, beacons: list[bytes]) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -135,24 +136,26 @@ class BufferedSink:
 
 
 class KinesisSink(BufferedSink):
-    """`PutRecords` in batches of at most 500 records or 5 MB, random partition keys; a partial
-    failure retries only the failed entries, with full-jitter backoff, within `budget_seconds`."""
+    """Beacons packed into records of up to `record_bytes` (JSON Lines), sent with `PutRecords`
+    in calls of at most 500 records or 5 MB, random partition keys. A partial failure retries
+    only the failed records, with full-jitter backoff, within `budget_seconds`."""
 
     def __init__(self, stream: str, *, budget_seconds: float, client=None, **options):
         super().__init__(**options)
         self.stream = stream
         self.budget_seconds = budget_seconds
+        self.record_bytes = RECORD_BYTES
         self.client = client or kinesis_client()
 
-    def deliver(self, records: list[bytes]) -> None:
+    def deliver(self, beacons: list[bytes]) -> None:
         deadline = time.monotonic() + self.budget_seconds
-        for batch in put_records_batches(records):
+        for batch in put_records_batches(pack_records(beacons, self.record_bytes)):
             self._put(batch, deadline)
 
-    def _put(self, records: list[bytes], deadline: float) -> None:
+    def _put(self, records: list[tuple[bytes, int]], deadline: float) -> None:
         pending, attempt, error = records, 0, ""
         while True:
-            entries = [{"Data": data, "PartitionKey": secrets.token_hex(8)} for data in pending]
+            entries = [{"Data": data, "PartitionKey": secrets.token_hex(8)} for data, _ in pending]
             try:
                 response = self.client.put_records(StreamName=self.stream, Records=entries)
             except Exception as exc:  # botocore errors, timeouts, refused connections
@@ -161,51 +164,69 @@ class KinesisSink(BufferedSink):
                 self.stats.errors[error] += 1
             else:
                 failed = []
-                for data, result in zip(pending, response["Records"], strict=True):
+                for record, result in zip(pending, response["Records"], strict=True):
                     if "ErrorCode" in result:
-                        failed.append(data)
+                        failed.append(record)
                         error = result["ErrorCode"]
                         self.stats.errors[error] += 1
-            self.stats.delivered += len(pending) - len(failed)
+            failed_beacons = sum(n for _, n in failed)
+            self.stats.delivered += sum(n for _, n in pending) - failed_beacons
             if not failed:
                 return
             attempt += 1
             delay = random.uniform(0, min(1.0, 0.05 * 2**attempt))  # noqa: S311 (jitter)
             if time.monotonic() + delay >= deadline:
-                self.stats.lost += len(failed)
+                self.stats.lost += failed_beacons
                 logger.error(
-                    "tracking: lost %d record(s) to Kinesis stream %s after %d attempt(s) (%s); "
-                    "%d lost by this process so far",
-                    len(failed), self.stream, attempt, error, self.stats.lost,
+                    "tracking: lost %d beacon(s) in %d record(s) to Kinesis stream %s after %d "
+                    "attempt(s) (%s); %d lost by this process so far",
+                    failed_beacons, len(failed), self.stream, attempt, error, self.stats.lost,
                 )  # fmt: skip
                 return
             time.sleep(delay)
-            self.stats.retried += len(failed)
+            self.stats.retried += failed_beacons
             pending = failed
 
 
 class LocalSink(BufferedSink):
     """No AWS: the buffered records go straight to the consumer's aggregation service."""
 
-    def deliver(self, records: list[bytes]) -> None:
+    def deliver(self, beacons: list[bytes]) -> None:
         from . import services  # the models load with the app registry, after this module
 
-        services.record_batch(records)
-        self.stats.delivered += len(records)
+        services.record_batch(beacons)
+        self.stats.delivered += len(beacons)
 
 
-def put_records_batches(records: list[bytes]):
-    """Split records into PutRecords calls: at most 500 entries and 5 MB (data plus keys)."""
-    batch: list[bytes] = []
+def pack_records(beacons: list[bytes], record_bytes: int) -> list[tuple[bytes, int]]:
+    """Beacons joined by newlines into records of at most `record_bytes` (a larger beacon goes
+    alone); each record with the number of beacons it carries."""
+    records: list[tuple[bytes, int]] = []
+    lines: list[bytes] = []
     size = 0
-    for data in records:
-        entry_size = len(data) + 16  # the partition key: 16 hex characters
+    for beacon in beacons:
+        if lines and size + len(beacon) > record_bytes:
+            records.append((b"\n".join(lines), len(lines)))
+            lines, size = [], 0
+        lines.append(beacon)
+        size += len(beacon) + 1
+    if lines:
+        records.append((b"\n".join(lines), len(lines)))
+    return records
+
+
+def put_records_batches(records: list[tuple[bytes, int]]):
+    """Split records into PutRecords calls: at most 500 entries and 5 MB (data plus keys)."""
+    batch: list[tuple[bytes, int]] = []
+    size = 0
+    for record in records:
+        entry_size = len(record[0]) + 16  # the partition key: 16 hex characters
         if batch and (
             len(batch) == PUT_RECORDS_MAX_ENTRIES or size + entry_size > PUT_RECORDS_MAX_BYTES
         ):
             yield batch
             batch, size = [], 0
-        batch.append(data)
+        batch.append(record)
         size += entry_size
     if batch:
         yield batch

@@ -38,7 +38,7 @@ def beacon(request):
     except hits.BadBeacon as error:
         return _with_cors(_error(error.status, str(error)))
     if batch:
-        get_sink().submit(hits.encode_record(batch, hits.request_context(request)))
+        get_sink().submit(hits.encode_beacon(batch, hits.request_context(request)))
     return _with_cors(HttpResponse(status=204))
 
 
@@ -50,7 +50,7 @@ def pixel(request):
         batch = hits.parse_query(request.GET)
     except hits.BadBeacon as error:
         return _with_cors(_error(error.status, str(error)))
-    get_sink().submit(hits.encode_record(batch, hits.request_context(request)))
+    get_sink().submit(hits.encode_beacon(batch, hits.request_context(request)))
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return _with_cors(response)
