@@ -165,3 +165,14 @@ TRACKING_FLUSH_SECONDS = float(os.environ.get("TRACKING_FLUSH_SECONDS", "1"))
 TRACKING_MAX_BUFFERED = env_int("TRACKING_MAX_BUFFERED", 20000)  # records, then new ones drop
 TRACKING_PUT_BUDGET_SECONDS = float(os.environ.get("TRACKING_PUT_BUDGET_SECONDS", "2"))
 TRACKING_DEDUPE_HOURS = env_int("TRACKING_DEDUPE_HOURS", 48)  # how long a hit id is remembered
+
+# --- Tour widget (widget/) ---------------------------------------------------------------------
+# The widget API is cached by browsers and the CDN for a few seconds; see widget/http.py.
+WIDGET_MAX_AGE = 10  # browsers
+WIDGET_S_MAXAGE = 10  # the CDN (CloudFront; nginx in the benchmark)
+WIDGET_STALE_WHILE_REVALIDATE = 30
+WIDGET_LOADER_MAX_AGE = 300  # the tiny loader; the bundle it loads is hashed and immutable
+# Seconds the origin keeps an encoded API body in process memory; 0 turns that cache off.
+WIDGET_ORIGIN_CACHE_SECONDS = float(os.environ.get("WIDGET_ORIGIN_CACHE_SECONDS", "5"))
+WIDGET_FEW_LEFT = 20  # "few tickets left" from this many remaining tickets down
+WIDGET_MAX_EVENTS = 100  # the most events one API response lists (`limit` is capped to it)

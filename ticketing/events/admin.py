@@ -3,6 +3,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline
+from widget.snippets import artist_snippets
 
 from . import services
 from .models import Affiliate, Artist, Event, Membership, Promoter, TicketType, Tour, Venue
@@ -50,6 +51,12 @@ class ArtistAdmin(PromoterScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["promoter"]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The change page shows the embed code, with each affiliate of the artist's promoter.
+        if obj is not None and obj.pk:
+            context["embed_snippets"] = artist_snippets(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Venue)

@@ -4,16 +4,21 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .models import Event, TicketType
+from .signals import catalogue_changed
 
 
 def set_published(events, published: bool) -> int:
     """Publish or unpublish events; cancelled events are never published again."""
     queryset = events.exclude(status=Event.Status.CANCELLED) if published else events
-    return queryset.update(is_published=published)
+    count = queryset.update(is_published=published)
+    catalogue_changed.send(sender=Event)
+    return count
 
 
 def cancel_events(events) -> int:
-    return events.exclude(status=Event.Status.CANCELLED).update(status=Event.Status.CANCELLED)
+    count = events.exclude(status=Event.Status.CANCELLED).update(status=Event.Status.CANCELLED)
+    catalogue_changed.send(sender=Event)
+    return count
 
 
 def unique_event_slug(base: str) -> str:

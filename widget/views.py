@@ -1,0 +1,128 @@
+"""The widget's endpoints. The API, the loader and the tour page are fetched by fans' browsers from
+artists' and affiliates' sites through the CDN: they read nothing of the session, the user or the
+CSRF token (see widget/http.py)."""
+
+import json
+import re
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from ticketing.events.demo import DEMO_ARTIST_SLUG
+
+from . import payload, selectors, snippets
+from .cache import origin_cache
+from .http import api_cache_control, cacheable, error_cache_control, json_error
+
+ARTIST_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+class BadParameter(ValueError):
+    pass
+
+
+def parse_limit(raw: str | None) -> int:
+    """`limit`: a positive whole number, capped at WIDGET_MAX_EVENTS; all events if absent."""
+    most = settings.WIDGET_MAX_EVENTS
+    if raw is None:
+        return most
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit() and digits):
+        raise BadParameter(f"limit must be a whole number from 1 to {most}, not “{raw[:20]}”.")
+    return most if len(digits) > 6 else min(int(digits), most)
+
+
+def parse_affiliate(raw: str | None) -> str | None:
+    """`affiliate`: a public key; one that cannot be a key is ignored like an unknown one."""
+    return raw if raw and selectors.AFFILIATE_KEY.fullmatch(raw) else None
+
+
+@require_safe
+def artist_events(request, slug):
+    """GET /widget/v1/artists/<slug>/events: the artist's published upcoming events."""
+    try:
+        limit = parse_limit(request.GET.get("limit"))
+    except BadParameter as error:
+        return json_error(request, 400, "bad_parameter", str(error))
+    affiliate = parse_affiliate(request.GET.get("affiliate"))
+    # Everything the body depends on; tickets_url is built from the request's scheme and host.
+    key = (slug, affiliate, limit, request.scheme, request.get_host(), get_script_prefix())
+    entry = origin_cache.fresh(key) or _build(request, key, slug, affiliate, limit)
+    return cacheable(
+        request,
+        entry.body,
+        etag=entry.etag,
+        status=entry.status,
+        content_type="application/json",
+        cache_control=api_cache_control() if entry.status == 200 else error_cache_control(),
+    )
+
+
+def _build(request, key, slug: str, affiliate: str | None, limit: int):
+    now = timezone.now()
+    tour = None
+    if ARTIST_SLUG.fullmatch(slug):
+        tour = selectors.artist_tour(slug, affiliate_key=affiliate, limit=limit, now=now)
+    if tour is None:
+        content = payload.error_content("not_found", f"No artist “{slug[:60]}”.")
+        return origin_cache.keep(key, 404, content, render=bytes)
+    tickets_url = payload.tickets_url_builder(request, tour.affiliate_key)
+    content = payload.tour_content(tour, tickets_url)
+    return origin_cache.keep(key, 200, content, lambda c: payload.with_generated_at(c, now))
+
+
+@require_safe
+def loader(request):
+    """GET /widget/v1/loader.js: tiny and short-cached; it loads the content-hashed bundle,
+    which whitenoise (or the CDN in front of S3) serves with a one-year immutable cache."""
+    bundle_url = request.build_absolute_uri(static("widget/tour-widget.js"))
+    api_url = request.build_absolute_uri(get_script_prefix()).rstrip("/")
+    body = render_to_string(
+        "widget/loader.js", {"bundle_url": json.dumps(bundle_url), "api_url": json.dumps(api_url)}
+    ).encode()
+    return cacheable(
+        request,
+        body,
+        content_type="text/javascript; charset=utf-8",
+        cache_control=f"public, max-age={settings.WIDGET_LOADER_MAX_AGE}",
+    )
+
+
+@require_safe
+def tour_page(request, slug):
+    """The `<noscript>` fallback: the same list as plain HTML, with links to the checkout."""
+    if not ARTIST_SLUG.fullmatch(slug):
+        raise Http404("No such artist.")
+    affiliate = parse_affiliate(request.GET.get("affiliate"))
+    tour = selectors.artist_tour(
+        slug, affiliate_key=affiliate, limit=settings.WIDGET_MAX_EVENTS, now=timezone.now()
+    )
+    if tour is None:
+        raise Http404("No such artist.")
+    tickets_url = payload.tickets_url_builder(request, tour.affiliate_key)
+    events = [(event, tickets_url(event.slug)) for event in tour.events]
+    body = render_to_string("widget/tour_page.html", {"tour": tour, "events": events}).encode()
+    return cacheable(
+        request, body, content_type="text/html; charset=utf-8", cache_control=api_cache_control()
+    )
+
+
+def demo(request):
+    """/widget/demo/: the snippet to copy and the live widget, with a few options to try."""
+    options = snippets.WidgetOptions.from_query(request.GET, default_artist=DEMO_ARTIST_SLUG)
+    context = {
+        "options": options,
+        "snippet": snippets.embed_snippet(request, options),
+        "themes": snippets.THEMES,
+        "languages": snippets.LANGUAGES,
+        "api_url": request.build_absolute_uri(
+            reverse("widget:artist-events", args=[options.artist])
+        ),
+    }
+    return render(request, "widget/demo.html", context)
