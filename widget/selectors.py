@@ -19,6 +19,7 @@ from ticketing.events.models import Affiliate, Artist, Event
 # What `Affiliate.public_key` can look like (`secrets.token_urlsafe`, at most 32 characters):
 # anything else is ignored without asking the database.
 AFFILIATE_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
+ARTIST_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # `Artist.slug`: a SlugField
 
 
 class EventStatus:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from ticketing.events.models import Affiliate, Artist
 
-from .selectors import AFFILIATE_KEY
+from .selectors import AFFILIATE_KEY, ARTIST_SLUG
 
 THEMES = ("light", "dark", "auto")
 LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
@@ -23,10 +23,11 @@ class WidgetOptions:
 
     @classmethod
     def from_query(cls, query, default_artist: str) -> "WidgetOptions":
+        artist = query.get("artist", "").strip()
         affiliate = query.get("affiliate", "").strip()
         accent = query.get("accent", "").strip()
         return cls(
-            artist=query.get("artist", "").strip()[:50] or default_artist,
+            artist=artist if ARTIST_SLUG.fullmatch(artist) else default_artist,
             affiliate=affiliate if AFFILIATE_KEY.fullmatch(affiliate) else "",
             theme=query.get("theme", "") if query.get("theme") in THEMES else "",
             lang=query.get("lang", "") if query.get("lang") in LANGUAGES else "",

@@ -3,7 +3,6 @@ artists' and affiliates' sites through the CDN: they read nothing of the session
 CSRF token (see widget/http.py)."""
 
 import json
-import re
 
 from django.conf import settings
 from django.http import Http404
@@ -19,8 +18,6 @@ from ticketing.events.demo import DEMO_ARTIST_SLUG
 from . import payload, selectors, snippets
 from .cache import origin_cache
 from .http import api_cache_control, cacheable, error_cache_control, json_error
-
-ARTIST_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class BadParameter(ValueError):
@@ -67,7 +64,7 @@ def artist_events(request, slug):
 def _build(request, key, slug: str, affiliate: str | None, limit: int):
     now = timezone.now()
     tour = None
-    if ARTIST_SLUG.fullmatch(slug):
+    if selectors.ARTIST_SLUG.fullmatch(slug):
         tour = selectors.artist_tour(slug, affiliate_key=affiliate, limit=limit, now=now)
     if tour is None:
         content = payload.error_content("not_found", f"No artist “{slug[:60]}”.")
@@ -97,7 +94,7 @@ def loader(request):
 @require_safe
 def tour_page(request, slug):
     """The `<noscript>` fallback: the same list as plain HTML, with links to the checkout."""
-    if not ARTIST_SLUG.fullmatch(slug):
+    if not selectors.ARTIST_SLUG.fullmatch(slug):
         raise Http404("No such artist.")
     affiliate = parse_affiliate(request.GET.get("affiliate"))
     tour = selectors.artist_tour(
