@@ -276,13 +276,14 @@ def test_query_count_is_constant_from_3_to_30_events(client, db, no_origin_cache
             data = get_events(client, artist.slug, affiliate=key)
         return len(captured), len(data["events"])
 
+    queries()  # on PostgreSQL, the connection's first request also prepares the statement
     few = queries()
     for days in range(4, 31):
         event = make_event(artist, venue, days=days)
         TicketType.objects.create(event=event, name="VIP", price=Decimal("80"), capacity=5)
     many = queries()
-    assert few == (2, 3)
-    assert many == (2, 30)
+    assert few == (1, 3)
+    assert many == (1, 30)
 
 
 def test_origin_cache_serves_repeats_without_the_database(client, promoter_a):

@@ -174,5 +174,8 @@ WIDGET_STALE_WHILE_REVALIDATE = 30
 WIDGET_LOADER_MAX_AGE = 300  # the tiny loader; the bundle it loads is hashed and immutable
 # Seconds the origin keeps an encoded API body in process memory; 0 turns that cache off.
 WIDGET_ORIGIN_CACHE_SECONDS = float(os.environ.get("WIDGET_ORIGIN_CACHE_SECONDS", "5"))
+# Prepare the API's query once per PostgreSQL connection. Turn off behind a pooler that keeps no
+# session state (PgBouncer in transaction mode) or pins sessions that PREPARE (RDS Proxy).
+WIDGET_PREPARED_QUERY = env_bool("WIDGET_PREPARED_QUERY", True)
 WIDGET_FEW_LEFT = 20  # "few tickets left" from this many remaining tickets down
 WIDGET_MAX_EVENTS = 100  # the most events one API response lists (`limit` is capped to it)

@@ -1,20 +1,20 @@
 """Reads for the tour widget: an artist's published upcoming events, as plain values.
 
-Two queries whatever the number of events (the artist, then its events with their venue and
-ticket-type aggregates) and no model instances: on an on-sale day this runs for every request
-that misses both the CDN and the origin cache.
+One query whatever the number of events, and no model instances: on an on-sale day this runs for
+every request that misses both the CDN and the origin cache.
 """
 
 import datetime as dt
 import re
+import weakref
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery, Sum
+from django.db import connection
 
-from ticketing.events.models import Affiliate, Artist, Event
+from ticketing.events.models import Affiliate, Artist, Event, TicketType, Venue
 
 # What `Affiliate.public_key` can look like (`secrets.token_urlsafe`, at most 32 characters):
 # anything else is ignored without asking the database.
@@ -112,6 +112,54 @@ class Tour:
     events: list[TourEvent]
 
 
+# One statement, portable between PostgreSQL and SQLite: the artist (a row even without events),
+# the affiliate key if an active affiliate of the artist's promoter holds it, and the artist's
+# published upcoming events with their venue and ticket-type aggregates. Plain SQL because this
+# is the hot path: composing and compiling the same query through the ORM cost several times
+# more than running it (see docs/benchmarks.md); the tests run it on both databases.
+def _tour_select(affiliate_key: str, now: str, slug: str, limit: str) -> str:
+    return f"""
+SELECT a.name, a.slug, a.website, f.public_key,
+       e.id, e.slug, e.name, e.status, e.starts_at, e.on_sale_at, e.off_sale_at,
+       v.time_zone, v.name, v.city, v.region, v.country,
+       MIN(t.price), MAX(t.price), MIN(t.currency), MAX(t.currency),
+       SUM(t.capacity - t.sold - t.held)
+FROM {Artist._meta.db_table} a
+LEFT JOIN {Affiliate._meta.db_table} f
+       ON f.promoter_id = a.promoter_id AND f.public_key = {affiliate_key} AND f.is_active
+LEFT JOIN {Event._meta.db_table} e
+       ON e.artist_id = a.id AND e.is_published AND e.starts_at >= {now}
+LEFT JOIN {Venue._meta.db_table} v ON v.id = e.venue_id
+LEFT JOIN {TicketType._meta.db_table} t ON t.event_id = e.id
+WHERE a.slug = {slug}
+GROUP BY a.id, f.id, e.id, v.id
+ORDER BY e.starts_at, e.id
+LIMIT {limit}
+"""  # noqa: S608 (table names from the models; every value is a parameter)
+
+
+TOUR_SQL = _tour_select("%s", "%s", "%s", "%s")
+# On PostgreSQL, planning this five-table join costs about three times running it, so each
+# connection prepares it once (a prepared statement outlives transactions, not the session).
+PREPARE_TOUR_SQL = "PREPARE widget_tour (text, timestamptz, text, integer) AS " + _tour_select(
+    "$1", "$2", "$3", "$4"
+)
+EXECUTE_TOUR_SQL = "EXECUTE widget_tour (%s, %s, %s, %s)"
+_prepared_on: "weakref.WeakSet" = weakref.WeakSet()  # driver connections holding widget_tour
+
+
+def _tour_rows(params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and settings.WIDGET_PREPARED_QUERY:
+            if connection.connection not in _prepared_on:
+                cursor.execute(PREPARE_TOUR_SQL)
+                _prepared_on.add(connection.connection)
+            cursor.execute(EXECUTE_TOUR_SQL, params)
+        else:
+            cursor.execute(TOUR_SQL, params)
+        return cursor.fetchall()
+
+
 def artist_tour(
     slug: str, *, affiliate_key: str | None, limit: int, now: dt.datetime
 ) -> Tour | None:
@@ -119,82 +167,57 @@ def artist_tour(
 
     The affiliate key counts only when an active affiliate of the artist's promoter holds it.
     """
-    artist = _artist(slug, affiliate_key)
-    if artist is None:
+    if affiliate_key and not AFFILIATE_KEY.fullmatch(affiliate_key):
+        affiliate_key = None
+    params = [affiliate_key, connection.ops.adapt_datetimefield_value(now), slug, limit]
+    rows = _tour_rows(params)
+    if not rows:
         return None
-    rows = (
-        Event.objects.published()
-        .upcoming(now)
-        .filter(artist_id=artist["id"])
-        .order_by("starts_at", "id")
-        .values(
-            "id",
-            "slug",
-            "name",
-            "status",
-            "starts_at",
-            "on_sale_at",
-            "off_sale_at",
-            time_zone=F("venue__time_zone"),
-            venue_name=F("venue__name"),
-            city=F("venue__city"),
-            region=F("venue__region"),
-            country=F("venue__country"),
-        )
-        .annotate(
-            price_min=Min("ticket_types__price"),
-            price_max=Max("ticket_types__price"),
-            currency=Min("ticket_types__currency"),
-            currencies=Count("ticket_types__currency", distinct=True),
-            # Never negative: constraint `tickettype_not_oversold` keeps sold + held <= capacity.
-            remaining=Sum(
-                F("ticket_types__capacity") - F("ticket_types__sold") - F("ticket_types__held")
-            ),
-        )[:limit]
-    )
+    name, slug, website, affiliate_key = rows[0][:4]
     return Tour(
-        artist_name=artist["name"],
-        artist_slug=artist["slug"],
-        artist_url=artist["website"],
-        affiliate_key=artist.get("affiliate_key"),
-        events=[_tour_event(row, now) for row in rows],
+        artist_name=name,
+        artist_slug=slug,
+        artist_url=website,
+        affiliate_key=affiliate_key,
+        events=[_tour_event(row[4:], now) for row in rows if row[4] is not None],
     )
 
 
-def _artist(slug: str, affiliate_key: str | None) -> dict | None:
-    artists = Artist.objects.filter(slug=slug)
-    if affiliate_key and AFFILIATE_KEY.fullmatch(affiliate_key):
-        # Checked in the same query: the key must be an active affiliate of this promoter.
-        affiliates = Affiliate.objects.filter(
-            promoter=OuterRef("promoter"), public_key=affiliate_key, is_active=True
-        )
-        artists = artists.annotate(affiliate_key=Subquery(affiliates.values("public_key")[:1]))
-        return artists.values("id", "name", "slug", "website", "affiliate_key").first()
-    return artists.values("id", "name", "slug", "website").first()
-
-
-def _tour_event(row: dict, now: dt.datetime) -> TourEvent:
-    zone = zoneinfo.ZoneInfo(row["time_zone"])  # ZoneInfo keeps loaded zones in its own cache
+def _tour_event(row: tuple, now: dt.datetime) -> TourEvent:
+    (id_, slug, name, status, starts_at, on_sale_at, off_sale_at,
+     time_zone, venue_name, city, region, country,
+     price_min, price_max, currency_min, currency_max, remaining) = row  # fmt: skip
+    starts_at, on_sale_at, off_sale_at = _aware(starts_at), _aware(on_sale_at), _aware(off_sale_at)
+    zone = zoneinfo.ZoneInfo(time_zone)  # ZoneInfo keeps loaded zones in its own cache
     return TourEvent(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        starts_at=row["starts_at"].astimezone(zone),
-        on_sale_at=row["on_sale_at"].astimezone(zone),
-        time_zone=row["time_zone"],
-        venue_name=row["venue_name"],
-        city=row["city"],
-        region=row["region"],
-        country=row["country"],
+        id=id_,
+        slug=slug,
+        name=name,
+        starts_at=starts_at.astimezone(zone),
+        on_sale_at=on_sale_at.astimezone(zone),
+        time_zone=time_zone,
+        venue_name=venue_name,
+        city=city,
+        region=region,
+        country=country,
         status=event_status(
-            status=row["status"],
-            on_sale_at=row["on_sale_at"],
-            off_sale_at=row["off_sale_at"],
-            starts_at=row["starts_at"],
-            remaining=row["remaining"],
+            status=status,
+            on_sale_at=on_sale_at,
+            off_sale_at=off_sale_at,
+            starts_at=starts_at,
+            remaining=remaining,
             now=now,
         ),
-        price_min=row["price_min"],
-        price_max=row["price_max"],
-        currency=row["currency"] if row["currencies"] == 1 else None,
+        price_min=price_min,
+        price_max=price_max,
+        currency=currency_min if currency_min == currency_max else None,
     )
+
+
+def _aware(value):
+    """PostgreSQL returns aware datetimes; SQLite stores naive UTC (as the ORM would convert)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
