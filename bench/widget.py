@@ -5,7 +5,7 @@
 Scenarios, each the median of 3 wrk runs with its ratio to the floor (a bare Django view on the
 same gunicorn, measured in the same run):
 
-- the API with the origin cache off (`WIDGET_ORIGIN_CACHE_SECONDS=0`): 2 queries per request;
+- the API with the origin cache off (`WIDGET_ORIGIN_CACHE_SECONDS=0`): one query per request;
 - the API with the origin's in-process cache (the production setting);
 - the API through nginx's `proxy_cache` honouring `s-maxage`, with `proxy_cache_use_stale updating`
   and `proxy_cache_background_update on` (what CloudFront does for us), for 30 seconds a run from
@@ -117,7 +117,7 @@ def main() -> None:
     with Gunicorn(uncached_env, port=PORT_UNCACHED) as server:
         check(server.url + API_PATH)
         base = floor(server.url)
-        rows.append(("widget API, uncached (2 queries)", median_run(
+        rows.append(("widget API, uncached (1 prepared query)", median_run(
             lambda: wrk(server.url + API_PATH))))  # fmt: skip
 
     with Gunicorn(database, port=PORT_CACHED) as server:

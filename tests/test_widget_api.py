@@ -339,3 +339,23 @@ def test_tickets_url_follows_the_forwarded_scheme_and_host(client, promoter_a, s
     slug = promoter_a["events"][0].slug
     assert data["events"][0]["tickets_url"] == f"https://tickets.example.com/e/{slug}/"
     assert plain["events"][0]["tickets_url"] == f"http://tickets.example.com/e/{slug}/"
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_same_list_with_or_without_the_prepared_statement(
+    client, promoter_a, settings, no_origin_cache, prepared
+):
+    settings.WIDGET_PREPARED_QUERY = prepared
+    key = promoter_a["affiliate"].public_key
+    data = get_events(client, "alpha-artist", affiliate=key, limit=1)
+    assert [e["id"] for e in data["events"]] == [promoter_a["events"][0].id]
+    assert data["affiliate"] == key
+    assert client.get(api_url("nobody")).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_connection_prepares_the_statement_again(client, no_origin_cache):
+    make_catalogue("delta")
+    assert len(get_events(client, "delta-artist")["events"]) == 1
+    connection.close()  # as when CONN_MAX_AGE runs out or the server went away
+    assert len(get_events(client, "delta-artist")["events"]) == 1
