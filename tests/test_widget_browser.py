@@ -309,3 +309,16 @@ def test_states_and_init_for_single_page_apps(live_server, fan_site, page, demo_
     }""")
     expect(page.locator("#added li")).to_have_count(2)
     expect(page.locator("#empty p")).to_have_count(1)
+
+
+def test_browsers_without_constructable_stylesheets_get_a_style_element(
+    live_server, fan_site, page, demo_events
+):
+    page.add_init_script("delete CSSStyleSheet.prototype.replaceSync")
+    page.goto(fan_site.add("/old-browser.html", fan_page(live_server, TWO_WIDGETS), None))
+
+    dark, light = page.locator("#dark-de"), page.locator("#light-en")
+    expect(dark.locator("li")).to_have_count(len(demo_events))
+    assert style(dark.locator(".tw"), "backgroundColor") == "rgb(23, 23, 29)"
+    assert style(light.locator("a").first, "backgroundColor") == "rgb(0, 128, 0)"
+    assert style(light.locator("li").first, "display") == "grid"

@@ -103,8 +103,12 @@ a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outli
   .action { grid-column: 2; justify-content: flex-start; text-align: left; }
 }`;
 
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(CSS);
+  // Constructable stylesheets pass any CSP; browsers without them (Safari before 16.4) get a
+  // <style> element, which a CSP without 'unsafe-inline' in style-src would block.
+  const constructable = "replaceSync" in CSSStyleSheet.prototype &&
+    "adoptedStyleSheets" in ShadowRoot.prototype;
+  const sheet = constructable && new CSSStyleSheet();
+  if (sheet) sheet.replaceSync(CSS);
   const darkScheme = matchMedia("(prefers-color-scheme: dark)");
   const widgets = new Map(); // host element -> widget state
   const pending = new Map(); // URL -> in-flight fetch, shared by widgets showing the same list
@@ -334,13 +338,21 @@ a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outli
       text: STRINGS[known ? base : "en"],
       locale: known ? (wanted.includes("-") ? wanted : DEFAULT_LOCALES[base] || base) : "en-GB",
     };
-    // Per-widget values through the CSSOM, which parses them as values: nothing to inject.
-    const own = new CSSStyleSheet();
-    own.replaceSync(":host {}");
-    if (host.dataset.accent) own.cssRules[0].style.setProperty("--tw-accent", host.dataset.accent);
-    if (host.dataset.font) own.cssRules[0].style.setProperty("--tw-font", host.dataset.font);
     const shadow = host.attachShadow({ mode: "open" });
-    shadow.adoptedStyleSheets = [sheet, own];
+    let own; // a `:host {}` rule for this widget's own values
+    if (sheet) {
+      const ownSheet = new CSSStyleSheet();
+      ownSheet.replaceSync(":host {}");
+      shadow.adoptedStyleSheets = [sheet, ownSheet];
+      own = ownSheet.cssRules[0];
+    } else {
+      const style = el("style", "", `${CSS}\n:host {}`);
+      shadow.append(style);
+      own = style.sheet && style.sheet.cssRules[style.sheet.cssRules.length - 1];
+    }
+    // Through the CSSOM, which parses them as values: nothing to inject.
+    if (own && host.dataset.accent) own.style.setProperty("--tw-accent", host.dataset.accent);
+    if (own && host.dataset.font) own.style.setProperty("--tw-font", host.dataset.font);
     w.root = el("div", "tw");
     w.root.lang = w.locale;
     shadow.append(w.root);
