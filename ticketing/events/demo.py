@@ -60,6 +60,14 @@ DEMO_EVENTS = [
 ]
 
 CURRENCIES = {"US": "USD", "GB": "GBP", "JP": "JPY", "AU": "AUD"}
+# General admission and VIP prices in each currency (yen have no minor unit).
+PRICES = {
+    "EUR": (Decimal("39.50"), Decimal("119.00")),
+    "USD": (Decimal("45.00"), Decimal("135.00")),
+    "GBP": (Decimal("35.00"), Decimal("105.00")),
+    "JPY": (Decimal("6500"), Decimal("19000")),
+    "AUD": (Decimal("69.00"), Decimal("199.00")),
+}
 
 OTHER_EVENTS = [DemoEvent(0, 8), DemoEvent(1, 15), DemoEvent(2, 22)]
 
@@ -168,9 +176,11 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
         },
     )
     general_capacity = min(venue.capacity or 1000, 2000) - 100
+    currency = CURRENCIES.get(venue.country, "EUR")
+    general_price, vip_price = PRICES[currency]
     types = [
-        ("General admission", Decimal("39.50"), general_capacity, 8),
-        ("VIP", Decimal("119.00"), 100, 4),
+        ("General admission", general_price, general_capacity, 8),
+        ("VIP", vip_price, 100, 4),
     ]
     for position, (name, price, capacity, max_per_order) in enumerate(types):
         sold = {"sold_out": capacity, "few_left": capacity - 3}.get(spec.state, capacity // 4)
@@ -179,7 +189,7 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
             name=name,
             defaults={
                 "price": price,
-                "currency": CURRENCIES.get(venue.country, "EUR"),
+                "currency": currency,
                 "capacity": capacity,
                 "max_per_order": max_per_order,
                 "position": position,
