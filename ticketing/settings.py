@@ -179,3 +179,33 @@ WIDGET_ORIGIN_CACHE_SECONDS = float(os.environ.get("WIDGET_ORIGIN_CACHE_SECONDS"
 WIDGET_PREPARED_QUERY = env_bool("WIDGET_PREPARED_QUERY", True)
 WIDGET_FEW_LEFT = 20  # "few tickets left" from this many remaining tickets down
 WIDGET_MAX_EVENTS = 100  # the most events one API response lists (`limit` is capped to it)
+
+# --- Checkout (ticketing/orders): JSON API, payment providers --------------------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+# The checkout API is addressed by secret tokens, never by cookies: no authentication classes,
+# so nothing reads the session (no Vary: Cookie) and DRF enforces no CSRF; JSON only, so no
+# browsable-API page renders a CSRF token either.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "ticketing.orders.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ticketing checkout API",
+    "DESCRIPTION": "Holds, orders and the server clock for fan checkout. No cookies, no "
+    "sessions: a hold is addressed by its secret token, an order by its code and email.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored: docs work without any CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Dotted paths of payment providers (ticketing/orders/payments.py); the first is the default.
+PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
+# Public origin for links in emails, e.g. https://tickets.example.com (else the request's).
+SITE_URL = os.environ.get("SITE_URL", "")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 
@@ -14,5 +15,8 @@ urlpatterns = [
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
     path("", include("ticketing.orders.urls")),
+    path("api/v1/", include("ticketing.orders.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -1,0 +1,189 @@
+"""Holds, orders and tickets: what a fan has reserved, bought and carries to the door.
+
+The inventory itself lives on `TicketType.sold` / `TicketType.held`; these rows say *who* holds or
+owns those seats. The services in `services.py` keep both in step, inside one transaction each,
+and the constraints below hold the rules no code path may break.
+"""
+
+import secrets
+
+from django.core import signing
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ticketing.events.models import Affiliate, Event, TicketType
+
+# Human-friendly order codes: no 0/O, 1/I/L, so a code read out over the phone is unambiguous.
+ORDER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ORDER_CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes
+TICKET_SIGNING_SALT = "ticketing.orders.ticket"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_order_code() -> str:
+    return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(ORDER_CODE_LENGTH))
+
+
+class Hold(models.Model):
+    """Seats set aside for one fan until `expires_at`; addressed only by its secret token."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ORDERED = "ordered", "Ordered"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="holds")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    affiliate = models.ForeignKey(
+        Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="holds"
+    )
+    click_id = models.UUIDField(null=True, blank=True, help_text="The widget's click hit id.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Lapsed-hold lookups touch only active holds: per event on the buying path, all
+            # of them in the minutely cleanup.
+            models.Index(
+                fields=["event", "expires_at"],
+                condition=Q(state="active"),
+                name="hold_active_event_expiry",
+            ),
+            models.Index(
+                fields=["expires_at"], condition=Q(state="active"), name="hold_active_expiry"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["active", "ordered", "released", "expired"]),
+                name="hold_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_later"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold {self.token[:6]}… ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("orders:hold", args=[self.token])
+
+    def is_live(self, now) -> bool:
+        return self.state == self.State.ACTIVE and self.expires_at > now
+
+
+class HoldItem(models.Model):
+    hold = models.ForeignKey(Hold, on_delete=models.CASCADE, related_name="items")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["ticket_type_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["hold", "ticket_type"], name="holditem_unique_type"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="holditem_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.ticket_type_id}"
+
+
+class Order(models.Model):
+    class State(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        PAID = "paid", "Paid"
+        DUE = "due", "Due at the venue"
+        PENDING = "pending", "Pending"
+
+    code = models.CharField(max_length=16, unique=True, default=new_order_code, editable=False)
+    # An access key for links (confirmation page, email): the code alone is meant to be read out
+    # loud, so it must not be enough to open the tickets.
+    access_key = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
+    # One order per hold: the database, not a check in Python, stops a double submit.
+    hold = models.OneToOneField(Hold, on_delete=models.PROTECT, related_name="order")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CONFIRMED)
+    payment_provider = models.CharField(max_length=32)
+    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    affiliate = models.ForeignKey(
+        Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    click_id = models.UUIDField(null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint then binds only the keys clients sent.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["event", "created_at"], name="order_event_created"),
+            models.Index(fields=["affiliate", "created_at"], name="order_affiliate_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="order_idempotency_key"),
+            models.CheckConstraint(
+                condition=Q(state__in=["confirmed", "cancelled"]), name="order_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=["paid", "due", "pending"]),
+                name="order_payment_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="order_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="cancelled", cancelled_at__isnull=False)
+                | Q(state="confirmed", cancelled_at__isnull=True),
+                name="order_cancelled_at",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def get_absolute_url(self):
+        return reverse("orders:confirmation", args=[self.code, self.access_key])
+
+
+class Ticket(models.Model):
+    """One seat of an order. The QR code carries its secret, signed with the SECRET_KEY."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    secret = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+
+    class Meta:
+        ordering = ["order_id", "ticket_type_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.pk}"
+
+    @property
+    def signed_secret(self) -> str:
+        """What the QR code encodes; `selectors.ticket_from_scan` checks it at the door."""
+        return signing.Signer(salt=TICKET_SIGNING_SALT).sign(self.secret)

@@ -1,0 +1,60 @@
+"""Payment providers: how an order gets paid, kept apart from how seats are taken.
+
+A provider is any class with the `PaymentProvider` shape, listed by dotted path in
+`settings.PAYMENT_PROVIDERS` (the first one is the default). The order service asks it, inside
+the order's transaction, what the order's payment status is. A card provider that redirects to
+a payment page will answer `pending` and confirm later through its own webhook view; none of
+that touches the inventory guard.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    status: str  # one of Order.PaymentStatus
+    reference: str = ""
+    redirect_url: str = ""  # where to send the fan next (a card page), if anywhere
+
+
+class PaymentProvider(Protocol):
+    key: str  # stored on the order
+    label: str  # shown to the fan
+
+    def is_available(self, total: Decimal, currency: str) -> bool: ...
+
+    def start(self, order) -> PaymentResult: ...
+
+
+class PayAtVenue:
+    """Built in: free tickets are paid; anything else is paid at the box office."""
+
+    key = "venue"
+    label = "Free / pay at the venue"
+
+    def is_available(self, total: Decimal, currency: str) -> bool:
+        return True
+
+    def start(self, order) -> PaymentResult:
+        return PaymentResult(status="paid" if order.total == 0 else "due")
+
+
+@cache
+def providers() -> dict[str, PaymentProvider]:
+    loaded = [import_string(path)() for path in settings.PAYMENT_PROVIDERS]
+    return {provider.key: provider for provider in loaded}
+
+
+def provider_for(key: str | None, total: Decimal, currency: str) -> PaymentProvider | None:
+    """The provider named `key` (the default one when empty), if it can take this order."""
+    available = providers()
+    provider = available.get(key) if key else next(iter(available.values()), None)
+    if provider is None or not provider.is_available(total, currency):
+        return None
+    return provider

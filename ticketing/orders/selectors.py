@@ -1,0 +1,173 @@
+"""Checkout reads: whether an event sells, honest availability, holds, orders, door scans and
+sales per affiliate."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core import signing
+from django.db.models import Count, F, Q, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from ticketing.events.models import Affiliate, Event
+
+from .models import TICKET_SIGNING_SALT, Hold, HoldItem, Order, Ticket
+
+
+@dataclass(frozen=True)
+class SaleStatus:
+    code: str  # on_sale | not_yet_on_sale | sales_closed | event_cancelled | event_unpublished
+    message: str
+    details: dict = field(default_factory=dict)
+
+
+def sale_status(event: Event, now=None) -> SaleStatus:
+    """Whether the event sells at `now` (sold-out is the inventory's answer, not this one)."""
+    now = now or timezone.now()
+    if not event.is_published:
+        return SaleStatus("event_unpublished", "This event is not published.")
+    if event.status == Event.Status.CANCELLED:
+        return SaleStatus("event_cancelled", "This event has been cancelled.")
+    if now < event.on_sale_at:
+        return SaleStatus(
+            "not_yet_on_sale",
+            "Tickets are not on sale yet.",
+            {"on_sale_at": event.on_sale_at.isoformat()},
+        )
+    if now >= event.sales_close_at:
+        return SaleStatus("sales_closed", "Ticket sales have closed.")
+    return SaleStatus("on_sale", "On sale.")
+
+
+def lapsed_seats(event: Event, now=None) -> dict[int, int]:
+    """Seats per ticket type in holds that lapsed but are not released yet: still in `held`,
+    already free. One probe of the active-holds partial index."""
+    now = now or timezone.now()
+    rows = (
+        HoldItem.objects.filter(
+            hold__event=event, hold__state=Hold.State.ACTIVE, hold__expires_at__lte=now
+        )
+        .values("ticket_type_id")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    return {row["ticket_type_id"]: row["quantity"] for row in rows}
+
+
+def availability(event: Event, now=None) -> list[dict]:
+    """What each ticket type has left, counting lapsed holds as free, with the pickers' limit."""
+    now = now or timezone.now()
+    lapsed = lapsed_seats(event, now)
+    rows = []
+    for ticket_type in event.ticket_type_list:
+        free = ticket_type.capacity - ticket_type.sold - ticket_type.held
+        remaining = max(free + lapsed.get(ticket_type.pk, 0), 0)
+        rows.append(
+            {
+                "ticket_type": ticket_type,
+                "available": remaining,
+                "max_quantity": min(remaining, ticket_type.max_per_order),
+            }
+        )
+    return rows
+
+
+def live_hold(token: str) -> Hold:
+    """A hold with its event and items, by its token, or 404."""
+    hold = get_object_or_404(
+        Hold.objects.select_related("event__artist", "event__venue"), token=token
+    )
+    hold.item_list = list(hold.items.select_related("ticket_type"))
+    return hold
+
+
+def hold_total(hold: Hold):
+    return sum(item.ticket_type.price * item.quantity for item in hold.item_list)
+
+
+def _with_tickets(queryset):
+    return queryset.select_related("event__artist", "event__venue").prefetch_related(
+        "tickets__ticket_type"
+    )
+
+
+def order_by_access_key(code: str, access_key: str) -> Order:
+    return get_object_or_404(_with_tickets(Order.objects), code=code, access_key=access_key)
+
+
+def order_by_code_and_email(code: str, email: str) -> Order | None:
+    """The lookup a fan does with the code from the email; email compared case-insensitively."""
+    code = (code or "").strip().upper().replace("-", "").replace(" ", "")
+    email = (email or "").strip()
+    if not code or not email:
+        return None
+    return _with_tickets(Order.objects).filter(code=code, email__iexact=email).first()
+
+
+def ticket_from_scan(scanned: str) -> Ticket | None:
+    """The ticket a QR code names, if its signature holds; for the door scanner."""
+    try:
+        secret = signing.Signer(salt=TICKET_SIGNING_SALT).unsign(scanned)
+    except signing.BadSignature:
+        return None
+    return Ticket.objects.select_related("order", "ticket_type").filter(secret=secret).first()
+
+
+# --- Attribution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AffiliateSales:
+    affiliate_id: int | None  # None: orders that came without an affiliate
+    affiliate_key: str | None
+    affiliate_name: str | None
+    orders: int
+    tickets: int
+    clicks_converted: int  # distinct widget click ids among the orders
+
+
+def affiliate_sales(
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    artist=None,
+    event=None,
+    promoter_ids=None,
+) -> list[AffiliateSales]:
+    """Confirmed orders and tickets per affiliate in `[since, until)`, for an artist or an event
+    (and within `promoter_ids` when given, for scoped back-office views). Two queries."""
+    orders = Order.objects.filter(
+        state=Order.State.CONFIRMED, created_at__gte=since, created_at__lt=until
+    )
+    if artist is not None:
+        orders = orders.filter(event__artist=artist)
+    if event is not None:
+        orders = orders.filter(event=event)
+    if promoter_ids is not None:
+        orders = orders.filter(event__artist__promoter_id__in=promoter_ids)
+    rows = list(
+        orders.values("affiliate_id")
+        .annotate(
+            order_count=Count("pk", distinct=True),
+            ticket_count=Count("tickets"),
+            clicks=Count("click_id", distinct=True, filter=Q(click_id__isnull=False)),
+        )
+        .order_by(F("affiliate_id").asc(nulls_last=True))
+    )
+    affiliates = Affiliate.objects.in_bulk(
+        [row["affiliate_id"] for row in rows if row["affiliate_id"]]
+    )
+    result = []
+    for row in rows:
+        affiliate = affiliates.get(row["affiliate_id"])
+        result.append(
+            AffiliateSales(
+                affiliate_id=row["affiliate_id"],
+                affiliate_key=affiliate.public_key if affiliate else None,
+                affiliate_name=affiliate.name if affiliate else None,
+                orders=row["order_count"],
+                tickets=row["ticket_count"],
+                clicks_converted=row["clicks"],
+            )
+        )
+    return result

@@ -1,0 +1,409 @@
+"""Checkout writes: the inventory guard, holds, orders, cancellation and hold expiry.
+
+How seats are never sold twice (pretix-style, explicit transactions):
+
+- Seats are taken by one conditional UPDATE per ticket type,
+  `SET held = held + n WHERE id = … AND sold + held + n <= capacity`, never read-then-write.
+  PostgreSQL's row lock makes concurrent buyers of one type queue on that statement and
+  re-check the condition against the committed counter. A multi-item hold takes its types in id
+  order (so two buyers never wait on each other in a cycle) inside one transaction: if any type
+  is short, the transaction rolls back and nothing is taken.
+- A lapsed hold stops counting at once: before taking seats, the buyer releases the event's
+  lapsed holds in a short transaction of its own (committed even when the buyer then finds the
+  show sold out). Each hold is released exactly once: its row is locked and its state re-checked.
+- Lock order everywhere is hold rows (by id), then ticket-type rows (by id); no transaction
+  waits for a hold while holding a ticket type, so there is no deadlock cycle.
+- The `tickettype_not_oversold` check constraint is the last line of defence.
+
+Payment is not known here beyond `payments.provider_for`: the inventory code only moves seats.
+"""
+
+import datetime as dt
+import logging
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from ticketing.events.models import Affiliate, Event, TicketType
+
+from . import emails, payments
+from .errors import (
+    HoldNotActive,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotEnoughTickets,
+    NotFound,
+    NotOnSale,
+)
+from .models import Hold, HoldItem, Order, Ticket, new_order_code
+from .selectors import sale_status
+
+logger = logging.getLogger(__name__)
+
+MAX_ITEMS_PER_HOLD = 20
+EXPIRY_BATCH = 500
+
+
+# --- Holds ----------------------------------------------------------------------------------
+
+
+def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
+    """Take seats for `items` (`[{"ticket_type": id, "quantity": n}, …]`) all or nothing.
+
+    Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold.
+    """
+    now = now or timezone.now()
+    wanted = parse_items(items)
+    ticket_types = {
+        ticket_type.pk: ticket_type
+        for ticket_type in TicketType.objects.select_related("event__artist").filter(pk__in=wanted)
+    }
+    unknown = sorted(set(wanted) - set(ticket_types))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown ticket type: {', '.join(map(str, unknown))}.", unknown_ticket_types=unknown
+        )
+    event = check_can_sell(list(ticket_types.values()), wanted, now)
+    affiliate_id = _affiliate_id(affiliate_key, event)
+
+    release_lapsed_holds(event.pk, now)
+    with transaction.atomic():
+        for ticket_type_id in sorted(wanted):
+            _take(ticket_types[ticket_type_id], wanted[ticket_type_id])
+        hold = Hold.objects.create(
+            event=event,
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=event.hold_minutes),
+            affiliate_id=affiliate_id,
+            click_id=_uuid_or_none(click_id),
+        )
+        HoldItem.objects.bulk_create(
+            HoldItem(hold=hold, ticket_type_id=pk, quantity=quantity)
+            for pk, quantity in sorted(wanted.items())
+        )
+    return hold
+
+
+def _take(ticket_type: TicketType, quantity: int) -> None:
+    taken = TicketType.objects.filter(
+        pk=ticket_type.pk, capacity__gte=F("sold") + F("held") + quantity
+    ).update(held=F("held") + quantity)
+    if taken:
+        return
+    available = (
+        TicketType.objects.filter(pk=ticket_type.pk)
+        .values_list(F("capacity") - F("sold") - F("held"), flat=True)
+        .get()
+    )
+    available = max(available, 0)
+    message = (
+        f"{ticket_type.name} is sold out."
+        if available == 0
+        else f"Only {available} × {ticket_type.name} left."
+    )
+    raise NotEnoughTickets(
+        message,
+        code="sold_out" if available == 0 else "insufficient",
+        ticket_type=ticket_type.pk,
+        available=available,
+    )
+
+
+def parse_items(items) -> dict[int, int]:
+    """`[{"ticket_type": id, "quantity": n}, …]` as `{id: n}`, a type named twice summed."""
+    if not isinstance(items, list | tuple) or not items:
+        raise InvalidRequest("Choose at least one ticket.", fields={"items": "Must not be empty."})
+    if len(items) > MAX_ITEMS_PER_HOLD:
+        raise InvalidRequest(f"At most {MAX_ITEMS_PER_HOLD} items per hold.")
+    wanted: dict[int, int] = {}
+    for item in items:
+        ticket_type = item.get("ticket_type") if isinstance(item, dict) else None
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if not _is_int(ticket_type) or ticket_type < 1:
+            raise InvalidRequest("Each item needs a ticket type id.", fields={"ticket_type": item})
+        if not _is_int(quantity) or quantity < 1:
+            raise InvalidRequest(
+                "Quantities are whole numbers of at least 1.",
+                fields={"quantity": quantity},
+                ticket_type=ticket_type,
+            )
+        wanted[ticket_type] = wanted.get(ticket_type, 0) + quantity
+    return wanted
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_can_sell(ticket_types: list[TicketType], wanted: dict[int, int], now) -> Event:
+    """The one event these ticket types belong to, if all of them sell `wanted` now."""
+    events = {ticket_type.event_id for ticket_type in ticket_types}
+    if len(events) != 1:
+        raise InvalidRequest("A hold is for the tickets of one event.")
+    event = ticket_types[0].event
+    status = sale_status(event, now)
+    if status.code != "on_sale":
+        raise NotOnSale(status.message, code=status.code, **status.details)
+    if len({ticket_type.currency for ticket_type in ticket_types}) > 1:
+        raise InvalidRequest("These ticket types are sold in different currencies.")
+    for ticket_type in ticket_types:
+        starts = ticket_type.sales_start_at or event.on_sale_at
+        ends = ticket_type.sales_end_at or event.sales_close_at
+        if now < starts:
+            raise NotOnSale(
+                f"{ticket_type.name} is not on sale yet.",
+                code="not_yet_on_sale",
+                ticket_type=ticket_type.pk,
+                on_sale_at=starts.isoformat(),
+            )
+        if now >= ends:
+            raise NotOnSale(
+                f"Sales of {ticket_type.name} have closed.",
+                code="sales_closed",
+                ticket_type=ticket_type.pk,
+            )
+        if wanted[ticket_type.pk] > ticket_type.max_per_order:
+            raise InvalidRequest(
+                f"At most {ticket_type.max_per_order} × {ticket_type.name} per order.",
+                fields={"quantity": f"At most {ticket_type.max_per_order}."},
+                ticket_type=ticket_type.pk,
+                max_per_order=ticket_type.max_per_order,
+            )
+    return event
+
+
+def _affiliate_id(public_key, event: Event) -> int | None:
+    """Attribution never blocks a sale: an unknown, inactive or foreign key is ignored."""
+    if not public_key or not isinstance(public_key, str) or len(public_key) > 32:
+        return None
+    return (
+        Affiliate.objects.filter(
+            public_key=public_key, is_active=True, promoter_id=event.artist.promoter_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def release_hold(token: str) -> Hold:
+    """The fan gives the seats back. Releasing a hold that already lapsed or was released is a
+    no-op; one that became an order cannot be released."""
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().filter(token=token).first()
+        if hold is None:
+            raise NotFound("No such hold.")
+        if hold.state == Hold.State.ORDERED:
+            raise HoldNotActive("This hold is already an order.", code="hold_ordered")
+        if hold.state == Hold.State.ACTIVE:
+            _release([hold.pk], Hold.State.RELEASED)
+            hold.state = Hold.State.RELEASED
+    return hold
+
+
+def release_lapsed_holds(event_id: int, now) -> int:
+    """Release the lapsed holds of one event now, so they stop counting before cleanup runs."""
+    lapsed = Hold.objects.filter(event_id=event_id, state=Hold.State.ACTIVE, expires_at__lte=now)
+    if not lapsed.exists():  # the common case: one probe of a partial index, no transaction
+        return 0
+    with transaction.atomic():
+        # Lock in id order; a buyer racing us waits, then skips what we released (PostgreSQL
+        # re-checks the WHERE clause on the row it waited for).
+        ids = list(lapsed.order_by("pk").select_for_update().values_list("pk", flat=True))
+        return _release(ids, Hold.State.EXPIRED)
+
+
+def expire_holds(now=None, batch_size: int = EXPIRY_BATCH) -> int:
+    """Release every lapsed hold; returns how many. Idempotent, and safe to run twice at once:
+    concurrent runs skip the rows the other has locked and share the work."""
+    now = now or timezone.now()
+    released = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Hold.objects.filter(state=Hold.State.ACTIVE, expires_at__lte=now)
+                .order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            released += _release(ids, Hold.State.EXPIRED)
+        if len(ids) < batch_size:
+            return released
+
+
+def _release(hold_ids: list[int], state: str) -> int:
+    """Give back the seats of active holds whose rows this transaction has locked."""
+    if not hold_ids:
+        return 0
+    Hold.objects.filter(pk__in=hold_ids).update(state=state)
+    freed = (
+        HoldItem.objects.filter(hold_id__in=hold_ids)
+        .values("ticket_type_id")
+        .annotate(quantity=Sum("quantity"))
+        .order_by("ticket_type_id")
+    )
+    for row in freed:
+        TicketType.objects.filter(pk=row["ticket_type_id"]).update(held=F("held") - row["quantity"])
+    return len(hold_ids)
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+def place_order(
+    token: str,
+    *,
+    name,
+    email,
+    idempotency_key: str | None = None,
+    payment_provider: str | None = None,
+    site_url: str = "",
+    now=None,
+) -> tuple[Order, bool]:
+    """Turn an active hold into an order: held seats become sold, one ticket per seat.
+
+    Returns `(order, created)`. The same `idempotency_key` for the same hold returns the same
+    order (`created` False), also when both requests arrive at once: the hold row is locked, and
+    the database allows one order per hold and one order per key.
+    """
+    now = now or timezone.now()
+    name, email = validate_customer(name, email)
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > 255:
+        raise InvalidRequest("The Idempotency-Key is longer than 255 characters.")
+    if key and (replayed := _replay(key, token)):
+        return replayed, False
+    try:
+        with transaction.atomic():
+            hold = Hold.objects.select_for_update().filter(token=token).first()
+            if hold is None:
+                raise NotFound("No such hold.")
+            if hold.state == Hold.State.ORDERED:
+                order = hold.order
+                if key and order.idempotency_key == key:
+                    return order, False
+                raise HoldNotActive("This hold is already an order.", code="hold_ordered")
+            if not hold.is_live(now):
+                code = "hold_released" if hold.state == Hold.State.RELEASED else "hold_expired"
+                raise HoldNotActive("This hold has run out; please start again.", code=code)
+            order = _convert(hold, name, email, key, payment_provider, now)
+    except IntegrityError:
+        # Only a key reused for another hold, in a race, gets here: the unique constraint held.
+        if key and (replayed := _replay(key, token)):
+            return replayed, False
+        raise
+    transaction.on_commit(lambda: emails.send_order_confirmation(order, site_url))
+    return order, True
+
+
+def _replay(key: str, token: str) -> Order | None:
+    order = Order.objects.select_related("hold").filter(idempotency_key=key).first()
+    if order is None:
+        return None
+    if order.hold.token != token:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for another hold.")
+    return order
+
+
+def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
+    items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
+    total = sum((item.ticket_type.price * item.quantity for item in items), Decimal(0))
+    currency = items[0].ticket_type.currency
+    provider = payments.provider_for(payment_provider, total, currency)
+    if provider is None:
+        raise InvalidRequest("This payment method is not available.", payment=payment_provider)
+
+    for item in items:
+        moved = TicketType.objects.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
+            held=F("held") - item.quantity, sold=F("sold") + item.quantity
+        )
+        if not moved:  # the counters disagree with the holds: refuse rather than oversell
+            raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
+    Hold.objects.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
+    hold.state = Hold.State.ORDERED
+
+    order = Order(
+        event_id=hold.event_id,
+        hold=hold,
+        name=name,
+        email=email,
+        total=total,
+        currency=currency,
+        payment_provider=provider.key,
+        payment_status=Order.PaymentStatus.PENDING,
+        affiliate_id=hold.affiliate_id,
+        click_id=hold.click_id,
+        idempotency_key=key,
+        created_at=now,
+    )
+    order.payment_status = provider.start(order).status
+    _insert_with_unique_code(order)
+    Ticket.objects.bulk_create(
+        Ticket(order=order, ticket_type=item.ticket_type, price=item.ticket_type.price)
+        for item in items
+        for _ in range(item.quantity)
+    )
+    return order
+
+
+def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():  # a savepoint: a clashing code must not sink the order
+                order.save(force_insert=True)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or not Order.objects.filter(code=order.code).exists():
+                raise
+            order.code = new_order_code()
+
+
+def validate_customer(name, email) -> tuple[str, str]:
+    errors = {}
+    name = name.strip() if isinstance(name, str) else ""
+    email = email.strip() if isinstance(email, str) else ""
+    if not name:
+        errors["name"] = "Please enter your name."
+    elif len(name) > 200:
+        errors["name"] = "At most 200 characters."
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Please enter a valid email address."
+    if errors:
+        raise InvalidRequest("Please check your details.", fields=errors)
+    return name, email
+
+
+def cancel_order(order: Order, now=None) -> bool:
+    """Cancel a confirmed order and return its seats; False if it was already cancelled."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.state != Order.State.CONFIRMED:
+            return False
+        seats = (
+            order.tickets.values("ticket_type_id")
+            .annotate(count=Count("pk"))
+            .order_by("ticket_type_id")
+        )
+        for row in seats:
+            TicketType.objects.filter(pk=row["ticket_type_id"]).update(
+                sold=F("sold") - row["count"]
+            )
+        order.state = Order.State.CANCELLED
+        order.cancelled_at = now or timezone.now()
+        order.save(update_fields=["state", "cancelled_at"])
+    return True
