@@ -105,9 +105,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def pytest_collection_modifyitems(items):
+    from django.db import connection
+
+    on_postgres = connection.vendor == "postgresql"
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+        # Concurrency and locking are proven on PostgreSQL; SQLite serialises every writer.
+        if item.get_closest_marker("postgres") and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
 
 
 # --- AWS ---------------------------------------------------------------------------------------
