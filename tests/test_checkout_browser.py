@@ -1,0 +1,71 @@
+"""Checkout in Chromium: from the event page (where the widget's Tickets button leads, with its
+affiliate and click id) through hold and order to the QR tickets; and the on-sale countdown."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from ticketing.events.models import Event
+from ticketing.orders.models import Order
+
+from .checkout import event_on_sale
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLICK = "7d1f3f8a-2c4b-4c55-9e7e-0a1b2c3d4e5f"
+
+
+def test_event_page_to_confirmation_with_qr_codes(live_server, page):
+    event, _, catalogue = event_on_sale(capacities=(20, 5), max_per_order=4)
+    key = catalogue["affiliate"].public_key
+    page.goto(f"{live_server.url}/e/{event.slug}/?affiliate={key}&click={CLICK}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(event.artist.name)
+
+    page.get_by_label("GA").select_option("2")
+    page.get_by_label("Type 2").select_option("1")
+    page.get_by_role("button", name="Buy tickets").click()
+
+    expect(page.get_by_role("heading", name="We are holding")).to_be_visible()
+    expect(page.get_by_text("2 × GA")).to_be_visible()
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^(09|10):\d\d$"))
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_role("button", name="Place order").click()
+
+    expect(page.get_by_text("Order confirmed")).to_be_visible()
+    order = Order.objects.get()
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"Order {order.code}")
+    qr_codes = page.get_by_role("img", name=re.compile(r"QR code of ticket \d"))
+    expect(qr_codes).to_have_count(3)
+    assert qr_codes.first.bounding_box()["width"] >= 120  # big enough to scan from a phone
+    assert order.affiliate_id == catalogue["affiliate"].pk and str(order.click_id) == CLICK
+    print_button = page.get_by_role("button", name="Print tickets")
+    expect(print_button).to_be_visible()
+    page.emulate_media(media="print")  # tickets only on paper, no buttons or links
+    expect(print_button).to_be_hidden()
+    expect(page.get_by_role("link", name="Find my order")).to_be_hidden()
+    expect(qr_codes.first).to_be_visible()
+
+
+def test_countdown_unlocks_buy_at_the_on_sale_moment_without_reload(live_server, page):
+    event, _, _ = event_on_sale(capacities=(20,))
+    on_sale_at = timezone.now() + dt.timedelta(seconds=4)
+    Event.objects.filter(pk=event.pk).update(on_sale_at=on_sale_at)
+
+    page.goto(f"{live_server.url}/e/{event.slug}/")
+    buy = page.get_by_role("button", name="Buy tickets")
+    expect(buy).to_be_disabled()
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^00:0[1-4]$"))
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+
+    expect(buy).to_be_enabled(timeout=10_000)
+    assert timezone.now() >= on_sale_at - dt.timedelta(milliseconds=500)
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.get_by_role("heading", name="Tickets are on sale now")).to_be_visible()
+
+    page.get_by_label("GA").select_option("1")
+    buy.click()
+    expect(page.get_by_role("heading", name="We are holding")).to_be_visible()
