@@ -144,8 +144,6 @@ class OrderOutput(serializers.Serializer):
 
 
 def _hold_response(request, hold, code=status.HTTP_200_OK) -> Response:
-    if not hasattr(hold, "item_list"):
-        hold = selectors.live_hold(hold.token)
     response = Response(HoldOutput(hold, context={"request": request}).data, status=code)
     patch_cache_control(response, private=True, no_store=True)
     return response

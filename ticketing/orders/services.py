@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from ticketing.events.models import Affiliate, Event, TicketType
@@ -55,13 +55,18 @@ EXPIRY_BATCH = 500
 def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
     """Take seats for `items` (`[{"ticket_type": id, "quantity": n}, …]`) all or nothing.
 
-    Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold.
+    Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold, its
+    `item_list` filled in.
     """
     now = now or timezone.now()
     wanted = parse_items(items)
+    # One query: the ticket types, their event, and whether that event has lapsed holds.
+    lapsed_here = _lapsed(now).filter(event_id=OuterRef("event_id"))
     ticket_types = {
         ticket_type.pk: ticket_type
-        for ticket_type in TicketType.objects.select_related("event__artist").filter(pk__in=wanted)
+        for ticket_type in TicketType.objects.select_related("event__artist")
+        .filter(pk__in=wanted)
+        .annotate(event_has_lapsed_holds=Exists(lapsed_here))
     }
     unknown = sorted(set(wanted) - set(ticket_types))
     if unknown:
@@ -71,7 +76,8 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
     event = check_can_sell(list(ticket_types.values()), wanted, now)
     affiliate_id = _affiliate_id(affiliate_key, event)
 
-    release_lapsed_holds(event.pk, now)
+    if any(ticket_type.event_has_lapsed_holds for ticket_type in ticket_types.values()):
+        release_lapsed_holds(event.pk, now)
     with transaction.atomic():
         for ticket_type_id in sorted(wanted):
             _take(ticket_types[ticket_type_id], wanted[ticket_type_id])
@@ -82,8 +88,8 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
             affiliate_id=affiliate_id,
             click_id=_uuid_or_none(click_id),
         )
-        HoldItem.objects.bulk_create(
-            HoldItem(hold=hold, ticket_type_id=pk, quantity=quantity)
+        hold.item_list = HoldItem.objects.bulk_create(
+            HoldItem(hold=hold, ticket_type=ticket_types[pk], quantity=quantity)
             for pk, quantity in sorted(wanted.items())
         )
     return hold
@@ -212,15 +218,23 @@ def release_hold(token: str) -> Hold:
     return hold
 
 
+def _lapsed(now):
+    """Holds that ran out but still count in `held` (found through the partial indexes)."""
+    return Hold.objects.filter(state=Hold.State.ACTIVE, expires_at__lte=now)
+
+
 def release_lapsed_holds(event_id: int, now) -> int:
     """Release the lapsed holds of one event now, so they stop counting before cleanup runs."""
-    lapsed = Hold.objects.filter(event_id=event_id, state=Hold.State.ACTIVE, expires_at__lte=now)
-    if not lapsed.exists():  # the common case: one probe of a partial index, no transaction
-        return 0
     with transaction.atomic():
         # Lock in id order; a buyer racing us waits, then skips what we released (PostgreSQL
         # re-checks the WHERE clause on the row it waited for).
-        ids = list(lapsed.order_by("pk").select_for_update().values_list("pk", flat=True))
+        ids = list(
+            _lapsed(now)
+            .filter(event_id=event_id)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
         return _release(ids, Hold.State.EXPIRED)
 
 
@@ -232,7 +246,7 @@ def expire_holds(now=None, batch_size: int = EXPIRY_BATCH) -> int:
     while True:
         with transaction.atomic():
             ids = list(
-                Hold.objects.filter(state=Hold.State.ACTIVE, expires_at__lte=now)
+                _lapsed(now)
                 .order_by("pk")
                 .select_for_update(skip_locked=True)
                 .values_list("pk", flat=True)[:batch_size]

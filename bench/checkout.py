@@ -1,0 +1,217 @@
+"""Burst on-sale: many concurrent clients POST holds against one event, through gunicorn
+(production settings, 2 workers) on PostgreSQL, with wrk.
+
+    flock /tmp/bench.lock .venv/bin/python -m bench.checkout
+
+Two scenarios, each the median of 3 runs against a fresh ticket type:
+
+- **holds, plenty left**: every request should get its seats, so successful holds/s is the
+  throughput of the inventory guard itself;
+- **sell-out**: the seats run out a few seconds in, then every answer is an honest 409.
+
+Every run is checked in the database afterwards: for each ticket type `held + sold <=
+capacity`, `held` equals the seats in active holds and `sold` the tickets of confirmed orders.
+Figures: successful holds/s (201 per second of the run), 409s, 5xx, p50/p99 latency of all
+requests, and requests/s as a ratio to the floor (`/healthz` on the same gunicorn, same run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from bench.harness import (
+    Gunicorn,
+    WrkResult,
+    bench_database,
+    floor,
+    print_table,
+    production_env,
+    wrk,
+)
+
+PORT = 8300
+SECONDS = 10
+CONNECTIONS = 64
+SEATS_PER_HOLD = 2
+TARGET_HOLDS_PER_SECOND = 150
+# Lambda keeps a warm container's connection between invocations; so does this gunicorn.
+SERVER_ENV = {"CONN_MAX_AGE": "60"}
+
+LUA = """
+-- POST one hold per request; count the answers by status for the report.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '%(body)s'
+
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) created, conflicts, server_errors, other = 0, 0, 0, 0 end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1
+  elseif status == 409 then conflicts = conflicts + 1
+  elseif status >= 500 then server_errors = server_errors + 1
+  else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local totals = {created = 0, conflicts = 0, server_errors = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for name, _ in pairs(totals) do totals[name] = totals[name] + thread:get(name) end
+  end
+  local out = io.open("%(counts)s", "w")
+  out:write(string.format(
+    '{"created": %%d, "conflicts": %%d, "server_errors": %%d, "other": %%d, "seconds": %%f}',
+    totals.created, totals.conflicts, totals.server_errors, totals.other,
+    summary.duration / 1e6))
+  out:close()
+end
+"""
+
+
+@dataclass(frozen=True)
+class BurstRun:
+    wrk: WrkResult
+    created: int
+    conflicts: int
+    server_errors: int
+    other: int
+    seconds: float
+    oversold: int  # ticket types whose counters break an invariant (must be 0)
+
+    @property
+    def holds_per_second(self) -> float:
+        return self.created / self.seconds
+
+
+def setup_django(database_url: str) -> None:
+    os.environ.update(production_env(DATABASE_URL=database_url))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketing.settings")
+    import django
+
+    django.setup()
+
+
+def burst_ticket_type(capacity: int, label: str):
+    """A fresh on-sale event of the demo artist with one ticket type of `capacity` seats."""
+    from django.utils import timezone
+
+    from ticketing.events.models import Artist, Event, TicketType
+
+    artist = Artist.objects.get(slug="demo-artist")
+    now = timezone.now()
+    event = Event.objects.create(
+        artist=artist,
+        venue=artist.promoter.venues.first(),
+        slug=f"burst-{label}-{now:%H%M%S%f}",
+        starts_at=now + dt.timedelta(days=30),
+        on_sale_at=now - dt.timedelta(minutes=1),
+        is_published=True,
+    )
+    return TicketType.objects.create(
+        event=event, name="General admission", price=Decimal("39.50"), capacity=capacity,
+        max_per_order=SEATS_PER_HOLD,
+    )  # fmt: skip
+
+
+def broken_counters(ticket_type_id: int) -> int:
+    """1 if the ticket type's counters disagree with the holds and orders behind them, else 0.
+    Read in one REPEATABLE READ snapshot, so requests still finishing cannot skew it."""
+    from django.db import connection, transaction
+    from django.db.models import Sum
+
+    from ticketing.events.models import TicketType
+    from ticketing.orders.models import HoldItem, Ticket
+
+    with transaction.atomic():
+        connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        ticket_type = TicketType.objects.get(pk=ticket_type_id)
+        held = HoldItem.objects.filter(ticket_type=ticket_type, hold__state="active").aggregate(
+            seats=Sum("quantity")
+        )["seats"]
+        sold = Ticket.objects.filter(ticket_type=ticket_type, order__state="confirmed").count()
+    ok = (
+        ticket_type.held + ticket_type.sold <= ticket_type.capacity
+        and ticket_type.held == (held or 0)
+        and ticket_type.sold == sold
+    )
+    return 0 if ok else 1
+
+
+def burst(server_url: str, capacity: int, label: str) -> BurstRun:
+    ticket_type = burst_ticket_type(capacity, label)
+    body = json.dumps({"items": [{"ticket_type": ticket_type.pk, "quantity": SEATS_PER_HOLD}]})
+    with tempfile.TemporaryDirectory() as scratch:
+        counts_path = Path(scratch) / "counts.json"
+        script = Path(scratch) / "hold.lua"
+        script.write_text(LUA % {"body": body, "counts": counts_path})
+        result = wrk(
+            server_url + "/api/v1/holds",
+            seconds=SECONDS,
+            connections=CONNECTIONS,
+            script=script,
+        )
+        counts = json.loads(counts_path.read_text())
+    return BurstRun(wrk=result, oversold=broken_counters(ticket_type.pk), **counts)
+
+
+def median_burst(server_url: str, capacity: int, label: str, runs: int = 3) -> BurstRun:
+    results = sorted(
+        (burst(server_url, capacity, label) for _ in range(runs)),
+        key=lambda run: run.holds_per_second,
+    )
+    spread = ", ".join(f"{run.holds_per_second:,.0f}" for run in results)
+    oversold = [run.oversold for run in results]
+    print(f"{label}: holds/s of the {runs} runs: {spread}; oversold: {oversold}")
+    return results[len(results) // 2]
+
+
+def report(rows: list[tuple[str, BurstRun]], reference: WrkResult) -> str:
+    lines = [
+        "| scenario | holds/s | 409 | 5xx | other | p50 ms | p99 ms | req/s "
+        "| ratio to floor | oversold |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, run in rows:
+        lines.append(
+            f"| {name} | {run.holds_per_second:,.0f} | {run.conflicts} | {run.server_errors} "
+            f"| {run.other} | {run.wrk.latency_p50_ms:.1f} | {run.wrk.latency_p99_ms:.1f} "
+            f"| {run.wrk.rps:,.0f} | {run.wrk.rps / reference.rps:.0%} | {run.oversold} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    return table
+
+
+def main() -> None:
+    database_url = bench_database("checkout")
+    setup_django(database_url)
+    with Gunicorn({"DATABASE_URL": database_url, **SERVER_ENV}, port=PORT) as server:
+        reference = floor(server.url)
+        plenty = median_burst(server.url, capacity=1_000_000, label="plenty")
+        sell_out = median_burst(server.url, capacity=5_000, label="sellout")
+    print_table([("POST /api/v1/holds, plenty left", plenty.wrk)], reference)
+    print()
+    report(
+        [("holds, plenty left", plenty), ("sell-out (5,000 seats)", sell_out)],
+        reference,
+    )
+    met = (
+        plenty.holds_per_second >= TARGET_HOLDS_PER_SECOND
+        and plenty.server_errors == sell_out.server_errors == 0
+        and plenty.oversold == sell_out.oversold == 0
+    )
+    print(
+        f"\ntarget: >= {TARGET_HOLDS_PER_SECOND} holds/s, 0 5xx, 0 oversold: "
+        f"{'met' if met else 'MISSED'} (median of 3 runs)"
+    )
+
+
+if __name__ == "__main__":
+    main()
