@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ticketing.events.selectors import published_event
 
-from . import selectors, services
+from . import payments, selectors, services
 from .errors import CheckoutError, InvalidRequest
 from .models import Hold
 
@@ -112,12 +112,15 @@ def hold_page(request, token):
 
 def _render_hold(request, hold, now, *, error=None, values=None, status=200):
     live = hold.is_live(now)
+    total = selectors.hold_total(hold)
+    currency = hold.item_list[0].ticket_type.currency
     context = {
         "hold": hold,
         "event": hold.event,
         "live": live,
-        "total": selectors.hold_total(hold),
-        "currency": hold.item_list[0].ticket_type.currency,
+        "total": total,
+        "currency": currency,
+        "payment": payments.provider_for(None, total, currency),
         "expires_at_ms": _ms(hold.expires_at),
         "server_now_ms": time.time_ns() // 1_000_000,
         "idempotency_key": uuid.uuid4(),
