@@ -136,6 +136,12 @@ def test_bad_quantities_on_the_page_are_400_with_a_message(client, sale, quantit
     assert Hold.objects.count() == 0
 
 
+def test_a_ticket_type_of_another_event_cannot_be_bought_from_this_page(client, sale):
+    _, (other,), _ = event_on_sale("bravo")
+    response = client.post(f"/e/{sale['event'].slug}/hold", {f"qty-{other.pk}": "1"})
+    assert response.status_code == 400 and Hold.objects.count() == 0
+
+
 def test_order_form_errors_keep_the_hold_and_the_input(client, sale):
     hold = services.create_hold([{"ticket_type": sale["ga"].pk, "quantity": 1}])
     response = client.post(f"/holds/{hold.token}/order", {"name": "Ada", "email": "nope"})

@@ -70,7 +70,7 @@ def hold_create(request, slug):
     event = published_event(slug)
     chosen = {}
     try:
-        chosen = _chosen_quantities(request.POST)
+        chosen = _chosen_quantities(request.POST, event)
         items = [{"ticket_type": pk, "quantity": n} for pk, n in chosen.items() if n]
         hold = services.create_hold(
             items, affiliate_key=request.POST.get("affiliate"), click_id=request.POST.get("click")
@@ -83,15 +83,20 @@ def hold_create(request, slug):
     return redirect(hold)
 
 
-def _chosen_quantities(form) -> dict[int, int]:
+def _chosen_quantities(form, event) -> dict[int, int]:
+    """The pickers' `qty-<ticket type id>` fields, for this event's ticket types only."""
+    offered = {ticket_type.pk for ticket_type in event.ticket_type_list}
     chosen = {}
     for name, value in form.items():
         if not name.startswith("qty-"):
             continue
         try:
-            chosen[int(name.removeprefix("qty-"))] = int(value or 0)
+            ticket_type_id, quantity = int(name.removeprefix("qty-")), int(value or 0)
         except ValueError:
             raise InvalidRequest("Quantities are whole numbers.") from None
+        if ticket_type_id not in offered:
+            raise InvalidRequest("That ticket type is not offered for this event.")
+        chosen[ticket_type_id] = quantity
     return chosen
 
 
