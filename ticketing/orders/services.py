@@ -7,7 +7,9 @@ How seats are never sold twice (pretix-style, explicit transactions):
   PostgreSQL's row lock makes concurrent buyers of one type queue on that statement and
   re-check the condition against the committed counter. A multi-item hold takes its types in id
   order (so two buyers never wait on each other in a cycle) inside one transaction: if any type
-  is short, the transaction rolls back and nothing is taken.
+  is short, the transaction rolls back and nothing is taken. The UPDATEs come last in that
+  transaction, so a ticket type's row (the one hot spot of an on-sale) is locked only from
+  the UPDATE to COMMIT. A plain read may *refuse* early (sold out a moment ago), never grant.
 - A lapsed hold stops counting at once: before taking seats, the buyer releases the event's
   lapsed holds in a short transaction of its own (committed even when the buyer then finds the
   show sold out). Each hold is released exactly once: its row is locked and its state re-checked.
@@ -78,9 +80,14 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
 
     if any(ticket_type.event_has_lapsed_holds for ticket_type in ticket_types.values()):
         release_lapsed_holds(event.pk, now)
-    with transaction.atomic():
+    else:
+        # Sold out as of a moment ago: say so without a transaction or a lock. In a sell-out
+        # storm this is most requests, and they must not queue behind the buyers.
         for ticket_type_id in sorted(wanted):
-            _take(ticket_types[ticket_type_id], wanted[ticket_type_id])
+            ticket_type = ticket_types[ticket_type_id]
+            if ticket_type.remaining < wanted[ticket_type_id]:
+                raise _not_enough(ticket_type, ticket_type.remaining)
+    with transaction.atomic():
         hold = Hold.objects.create(
             event=event,
             created_at=now,
@@ -92,27 +99,35 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
             HoldItem(hold=hold, ticket_type=ticket_types[pk], quantity=quantity)
             for pk, quantity in sorted(wanted.items())
         )
+        # Seats last: a ticket type's row is the one hot spot of an on-sale, and its lock is
+        # held from this UPDATE to COMMIT, so nothing else may run in between. (The inserts
+        # above take only KEY SHARE locks on it, which never conflict with the UPDATE.)
+        for ticket_type_id in sorted(wanted):
+            _take(ticket_types[ticket_type_id], wanted[ticket_type_id])
     return hold
 
 
 def _take(ticket_type: TicketType, quantity: int) -> None:
+    """One conditional UPDATE; if the seats are not there, the caller's transaction rolls back."""
     taken = TicketType.objects.filter(
         pk=ticket_type.pk, capacity__gte=F("sold") + F("held") + quantity
     ).update(held=F("held") + quantity)
-    if taken:
-        return
-    available = (
-        TicketType.objects.filter(pk=ticket_type.pk)
-        .values_list(F("capacity") - F("sold") - F("held"), flat=True)
-        .get()
-    )
-    available = max(available, 0)
+    if not taken:
+        available = (
+            TicketType.objects.filter(pk=ticket_type.pk)
+            .values_list(F("capacity") - F("sold") - F("held"), flat=True)
+            .get()
+        )
+        raise _not_enough(ticket_type, max(available, 0))
+
+
+def _not_enough(ticket_type: TicketType, available: int) -> NotEnoughTickets:
     message = (
         f"{ticket_type.name} is sold out."
         if available == 0
         else f"Only {available} × {ticket_type.name} left."
     )
-    raise NotEnoughTickets(
+    return NotEnoughTickets(
         message,
         code="sold_out" if available == 0 else "insufficient",
         ticket_type=ticket_type.pk,
