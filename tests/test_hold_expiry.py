@@ -86,3 +86,18 @@ def test_orders_and_released_holds_are_left_alone(ga):
     assert services.expire_holds(now=timezone.now() + dt.timedelta(hours=1)) == 0
     ga.refresh_from_db()
     assert (ga.held, ga.sold) == (0, 1)
+
+
+def test_reseeding_the_demo_keeps_live_holds_counted():
+    from ticketing.events.demo import seed_demo
+    from ticketing.events.models import TicketType
+
+    seed_demo()
+    vip = TicketType.objects.filter(event__slug__contains="berlin", name="VIP").first()
+    hold(vip, 2, now=timezone.now() - dt.timedelta(minutes=9))
+    seed_demo()  # what scripts/dev does at every start
+    vip.refresh_from_db()
+    assert vip.held == 2
+    assert services.expire_holds(now=timezone.now() + dt.timedelta(minutes=2)) == 1
+    vip.refresh_from_db()
+    assert vip.held == 0

@@ -194,7 +194,8 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
                 "max_per_order": max_per_order,
                 "position": position,
                 "sold": sold,
-                "held": 0,
+                # `held` is left alone: it counts the seats of live holds, which a re-seed
+                # (scripts/dev runs one at every start) must not forget.
             },
         )
     return event
