@@ -90,3 +90,19 @@ def test_ticket_inline_is_read_only(client, shops):
     assert page.status_code == 200 and "tickets-TOTAL_FORMS" in text
     assert 'name="tickets-0-price"' not in text  # shown, not editable
     assert 'name="name"' in text and 'name="total"' not in text
+
+
+def test_holds_are_listed_read_only_and_scoped(client, shops):
+    from ticketing.orders.models import Hold
+
+    client.force_login(make_staff("m", shops["promoter_a"], Membership.Role.MANAGER))
+    theirs = services.create_hold([{"ticket_type": shops["ga_a"].pk, "quantity": 1}])
+    other = Hold.objects.exclude(event=theirs.event).first()
+    page = client.get(reverse("admin:orders_hold_changelist"))
+    assert page.status_code == 200 and page.content.decode().count("Hold ") >= 1
+    assert client.get(reverse("admin:orders_hold_change", args=[theirs.pk])).status_code == 200
+    assert client.get(reverse("admin:orders_hold_change", args=[other.pk])).status_code == 404
+    assert (
+        "Save"
+        not in client.get(reverse("admin:orders_hold_change", args=[theirs.pk])).content.decode()
+    )
