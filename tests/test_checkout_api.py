@@ -1,8 +1,10 @@
 """The checkout JSON API as a client sees it: statuses, error codes, headers."""
 
 import datetime as dt
+import smtplib
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from ticketing.events.models import Event, TicketType
@@ -276,3 +278,20 @@ def test_api_docs_and_schema_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content  # vendored, works offline
+
+
+class BrokenMailServer(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("mail server gone")
+
+
+def test_an_email_failure_never_loses_the_order(
+    client, sale, settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailServer"
+    token = post_hold(client, (sale["ga"], 1)).json()["token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_order(client, token, key="mail-down")
+    assert response.status_code == 201
+    assert Order.objects.get().code == response.json()["code"]
+    assert "Could not send the confirmation" in caplog.text
