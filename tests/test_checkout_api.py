@@ -295,3 +295,11 @@ def test_an_email_failure_never_loses_the_order(
     assert response.status_code == 201
     assert Order.objects.get().code == response.json()["code"]
     assert "Could not send the confirmation" in caplog.text
+
+
+def test_sold_out_is_not_logged_as_a_warning_but_bad_input_is(client, sale, caplog):
+    assert post_hold(client, (sale["vip"], 5)).status_code == 201
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert post_hold(client, (sale["vip"], 1)).status_code == 409
+        assert post_hold(client, (sale["vip"], 0)).status_code == 400
+    assert [record.status_code for record in caplog.records] == [400]

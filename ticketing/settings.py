@@ -209,3 +209,18 @@ SPECTACULAR_SETTINGS = {
 PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
 # Public origin for links in emails, e.g. https://tickets.example.com (else the request's).
 SITE_URL = os.environ.get("SITE_URL", "")
+
+
+def _not_an_expected_conflict(record) -> bool:
+    # "Sold out" (409) is the expected answer to most buyers of an on-sale, not a warning: at
+    # hundreds a second it would drown the logs (and the log bill) in the busiest minute.
+    return getattr(record, "status_code", None) != 409
+
+
+LOGGING["filters"] = {
+    "not_an_expected_conflict": {
+        "()": "django.utils.log.CallbackFilter",
+        "callback": _not_an_expected_conflict,
+    }
+}
+LOGGING["loggers"]["django.request"] = {"level": "WARNING", "filters": ["not_an_expected_conflict"]}
