@@ -303,3 +303,10 @@ def test_sold_out_is_not_logged_as_a_warning_but_bad_input_is(client, sale, capl
         assert post_hold(client, (sale["vip"], 1)).status_code == 409
         assert post_hold(client, (sale["vip"], 0)).status_code == 400
     assert [record.status_code for record in caplog.records] == [400]
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", tmp_path / "api.yml")
+    assert "/api/v1/holds/{token}/order" in (tmp_path / "api.yml").read_text()
