@@ -69,6 +69,7 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
         for ticket_type in TicketType.objects.select_related("event__artist")
         .filter(pk__in=wanted)
         .annotate(event_has_lapsed_holds=Exists(lapsed_here))
+        .order_by()  # no ORDER BY to compile or sort: this is the busiest query of an on-sale
     }
     unknown = sorted(set(wanted) - set(ticket_types))
     if unknown:
