@@ -10,7 +10,6 @@ the rules and raise `CheckoutError`s, which `exception_handler` turns into
 import time
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ticketing.events.models import Event
+from ticketing.events.selectors import published_event
 
 from . import selectors, services
 from .errors import CheckoutError
@@ -193,9 +192,7 @@ class EventAvailability(APIView):
         ),
     )
     def get(self, request, slug):
-        event = get_object_or_404(
-            Event.objects.published().prefetch_related("ticket_types"), slug=slug
-        )
+        event = published_event(slug)
         now = timezone.now()
         rows = selectors.availability(event, now)
         response = Response(
