@@ -10,9 +10,10 @@ How seats are never sold twice (pretix-style, explicit transactions):
   is short, the transaction rolls back and nothing is taken. The UPDATEs come last in that
   transaction, so a ticket type's row (the one hot spot of an on-sale) is locked only from
   the UPDATE to COMMIT. A plain read may *refuse* early (sold out a moment ago), never grant.
-- A lapsed hold stops counting at once: before taking seats, the buyer releases the event's
-  lapsed holds in a short transaction of its own (committed even when the buyer then finds the
-  show sold out). Each hold is released exactly once: its row is locked and its state re-checked.
+- A lapsed hold stops counting at once: when seats look short, the buyer first releases the
+  event's lapsed holds in a short transaction of its own (committed even when the show then
+  turns out sold out) and tries again. Each hold is released exactly once: its row is locked
+  and its state re-checked.
 - Lock order everywhere is hold rows (by id), then ticket-type rows (by id); no transaction
   waits for a hold while holding a ticket type, so there is no deadlock cycle.
 - The `tickettype_not_oversold` check constraint is the last line of defence.
@@ -28,7 +29,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from ticketing.events.models import Affiliate, Event, TicketType
@@ -62,13 +63,10 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
     """
     now = now or timezone.now()
     wanted = parse_items(items)
-    # One query: the ticket types, their event, and whether that event has lapsed holds.
-    lapsed_here = _lapsed(now).filter(event_id=OuterRef("event_id"))
     ticket_types = {
         ticket_type.pk: ticket_type
-        for ticket_type in TicketType.objects.select_related("event__artist")
+        for ticket_type in TicketType.objects.select_related("event")
         .filter(pk__in=wanted)
-        .annotate(event_has_lapsed_holds=Exists(lapsed_here))
         .order_by()  # no ORDER BY to compile or sort: this is the busiest query of an on-sale
     }
     unknown = sorted(set(wanted) - set(ticket_types))
@@ -77,25 +75,32 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
             f"Unknown ticket type: {', '.join(map(str, unknown))}.", unknown_ticket_types=unknown
         )
     event = check_can_sell(list(ticket_types.values()), wanted, now)
-    affiliate_id = _affiliate_id(affiliate_key, event)
+    hold = {
+        "event": event,
+        "created_at": now,
+        "expires_at": now + dt.timedelta(minutes=event.hold_minutes),
+        "affiliate_id": _affiliate_id(affiliate_key, event),
+        "click_id": _uuid_or_none(click_id),
+    }
 
-    if any(ticket_type.event_has_lapsed_holds for ticket_type in ticket_types.values()):
-        release_lapsed_holds(event.pk, now)
-    else:
+    # Lapsed holds only stand in a buyer's way when seats are short: then, and only then,
+    # release them (committed, whatever happens next) and look again.
+    short = [pk for pk in sorted(wanted) if ticket_types[pk].remaining < wanted[pk]]
+    if short and not release_lapsed_holds(event.pk, now):
         # Sold out as of a moment ago: say so without a transaction or a lock. In a sell-out
         # storm this is most requests, and they must not queue behind the buyers.
-        for ticket_type_id in sorted(wanted):
-            ticket_type = ticket_types[ticket_type_id]
-            if ticket_type.remaining < wanted[ticket_type_id]:
-                raise _not_enough(ticket_type, ticket_type.remaining)
+        raise _not_enough(ticket_types[short[0]], ticket_types[short[0]].remaining)
+    try:
+        return _save_hold(hold, ticket_types, wanted)
+    except NotEnoughTickets:
+        if not release_lapsed_holds(event.pk, now):
+            raise
+        return _save_hold(hold, ticket_types, wanted)
+
+
+def _save_hold(fields: dict, ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> Hold:
     with transaction.atomic():
-        hold = Hold.objects.create(
-            event=event,
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=event.hold_minutes),
-            affiliate_id=affiliate_id,
-            click_id=_uuid_or_none(click_id),
-        )
+        hold = Hold.objects.create(**fields)
         hold.item_list = HoldItem.objects.bulk_create(
             HoldItem(hold=hold, ticket_type=ticket_types[pk], quantity=quantity)
             for pk, quantity in sorted(wanted.items())
@@ -205,7 +210,7 @@ def _affiliate_id(public_key, event: Event) -> int | None:
         return None
     return (
         Affiliate.objects.filter(
-            public_key=public_key, is_active=True, promoter_id=event.artist.promoter_id
+            public_key=public_key, is_active=True, promoter__artists=event.artist_id
         )
         .values_list("pk", flat=True)
         .first()
@@ -241,16 +246,13 @@ def _lapsed(now):
 
 def release_lapsed_holds(event_id: int, now) -> int:
     """Release the lapsed holds of one event now, so they stop counting before cleanup runs."""
+    lapsed = _lapsed(now).filter(event_id=event_id)
+    if not lapsed.exists():  # one probe of a partial index, no transaction
+        return 0
     with transaction.atomic():
         # Lock in id order; a buyer racing us waits, then skips what we released (PostgreSQL
         # re-checks the WHERE clause on the row it waited for).
-        ids = list(
-            _lapsed(now)
-            .filter(event_id=event_id)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
+        ids = list(lapsed.order_by("pk").select_for_update().values_list("pk", flat=True))
         return _release(ids, Hold.State.EXPIRED)
 
 
