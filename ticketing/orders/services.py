@@ -85,17 +85,35 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
 
     # Lapsed holds only stand in a buyer's way when seats are short: then, and only then,
     # release them (committed, whatever happens next) and look again.
-    short = [pk for pk in sorted(wanted) if ticket_types[pk].remaining < wanted[pk]]
-    if short and not release_lapsed_holds(event.pk, now):
-        # Sold out as of a moment ago: say so without a transaction or a lock. In a sell-out
-        # storm this is most requests, and they must not queue behind the buyers.
-        raise _not_enough(ticket_types[short[0]], ticket_types[short[0]].remaining)
+    if _short(ticket_types, wanted) and not release_lapsed_holds(event.pk, now):
+        # Read the counters again: another buyer or the cleanup may have released lapsed
+        # holds since our first read (our release waited for it, or found nothing left).
+        _refresh_counters(ticket_types)
+        if short := _short(ticket_types, wanted):
+            # Sold out: say so without a transaction or a lock. In a sell-out storm this is
+            # most requests, and they must not queue behind the buyers.
+            raise _not_enough(short, short.remaining)
     try:
         return _save_hold(hold, ticket_types, wanted)
     except NotEnoughTickets:
-        if not release_lapsed_holds(event.pk, now):
-            raise
+        # The seats went between our read and our UPDATE. If lapsed holds took them, they are
+        # free once released: one more try, and its answer is final.
+        release_lapsed_holds(event.pk, now)
         return _save_hold(hold, ticket_types, wanted)
+
+
+def _short(ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> TicketType | None:
+    """The first ticket type (by id) with fewer seats left than wanted, by the counters read."""
+    return next(
+        (ticket_types[pk] for pk in sorted(wanted) if ticket_types[pk].remaining < wanted[pk]),
+        None,
+    )
+
+
+def _refresh_counters(ticket_types: dict[int, TicketType]) -> None:
+    counters = TicketType.objects.filter(pk__in=ticket_types).values_list("pk", "sold", "held")
+    for pk, sold, held in counters:
+        ticket_types[pk].sold, ticket_types[pk].held = sold, held
 
 
 def _save_hold(fields: dict, ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> Hold:
