@@ -75,7 +75,7 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
             f"Unknown ticket type: {', '.join(map(str, unknown))}.", unknown_ticket_types=unknown
         )
     event = check_can_sell(list(ticket_types.values()), wanted, now)
-    hold = {
+    hold_fields = {
         "event": event,
         "created_at": now,
         "expires_at": now + dt.timedelta(minutes=event.hold_minutes),
@@ -94,12 +94,12 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
             # most requests, and they must not queue behind the buyers.
             raise _not_enough(short, short.remaining)
     try:
-        return _save_hold(hold, ticket_types, wanted)
+        return _save_hold(hold_fields, ticket_types, wanted)
     except NotEnoughTickets:
         # The seats went between our read and our UPDATE. If lapsed holds took them, they are
         # free once released: one more try, and its answer is final.
         release_lapsed_holds(event.pk, now)
-        return _save_hold(hold, ticket_types, wanted)
+        return _save_hold(hold_fields, ticket_types, wanted)
 
 
 def _short(ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> TicketType | None:
