@@ -2,6 +2,7 @@
 (production settings) on PostgreSQL, with wrk.
 
     flock /tmp/bench.lock .venv/bin/python -m bench.checkout
+    flock /tmp/bench.lock .venv/bin/python -m bench.checkout --profile   # where the time goes
 
 Two scenarios, each the median of 3 runs against a fresh ticket type, on 2 and on 4 workers:
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -193,9 +196,46 @@ def report(rows: list[tuple[str, BurstRun]], reference: WrkResult) -> str:
     return table
 
 
+def profile_hold_path(requests: int = 300) -> None:
+    """Where a hold's time goes, in this process (no gunicorn, no wrk): wall and CPU per
+    request, and each SQL statement's share, for a 201 and for a 409 (sold out)."""
+    from collections import defaultdict
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    for label, capacity in (("201 hold", 1_000_000), ("409 sold out", 0)):
+        ticket_type = burst_ticket_type(capacity, "profile")
+        body = {"items": [{"ticket_type": ticket_type.pk, "quantity": SEATS_PER_HOLD}]}
+        statements: dict[str, float] = defaultdict(float)
+
+        def timed(execute, sql, params, many, context, statements=statements):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                statements[" ".join(sql.split()[:3])[:48]] += time.perf_counter() - started
+
+        for _ in range(20):  # warm up
+            client.post("/api/v1/holds", body, content_type="application/json")
+        wall, cpu = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(timed):
+            for _ in range(requests):
+                client.post("/api/v1/holds", body, content_type="application/json")
+        wall = (time.perf_counter() - wall) / requests * 1000
+        cpu = (time.process_time() - cpu) / requests * 1000
+        print(f"{label}: {wall:.2f} ms wall, {cpu:.2f} ms CPU in this process, per request")
+        for statement, seconds in sorted(statements.items(), key=lambda item: -item[1]):
+            print(f"    {seconds / requests * 1000:6.2f} ms  {statement}")
+
+
 def main() -> None:
     database_url = bench_database("checkout")
     setup_django(database_url)
+    if "--profile" in sys.argv:
+        profile_hold_path()
+        return
     for workers in WORKERS:
         server_env = {"DATABASE_URL": database_url, **SERVER_ENV}
         with Gunicorn(server_env, port=PORT, workers=workers) as server:
