@@ -18,9 +18,11 @@ requests, and requests/s as a ratio to the floor (`/healthz` on the same gunicor
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import json
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -218,17 +220,39 @@ def profile_hold_path(requests: int = 300) -> None:
             finally:
                 statements[" ".join(sql.split()[:3])[:48]] += time.perf_counter() - started
 
-        for _ in range(20):  # warm up
-            client.post("/api/v1/holds", body, content_type="application/json")
+        post_holds(client, body, 20)  # warm up
         wall, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(timed):
-            for _ in range(requests):
-                client.post("/api/v1/holds", body, content_type="application/json")
+            post_holds(client, body, requests)
         wall = (time.perf_counter() - wall) / requests * 1000
         cpu = (time.process_time() - cpu) / requests * 1000
         print(f"{label}: {wall:.2f} ms wall, {cpu:.2f} ms CPU in this process, per request")
         for statement, seconds in sorted(statements.items(), key=lambda item: -item[1]):
             print(f"    {seconds / requests * 1000:6.2f} ms  {statement}")
+        print("  own time by package (cProfile, so inflated; compare the shares):")
+        profiler = cProfile.Profile()
+        profiler.runcall(post_holds, client, body, requests)
+        by_package: dict[str, float] = defaultdict(float)
+        for (path, _, _), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():
+            by_package[_package(path)] += own
+        total = sum(by_package.values())
+        for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:6]:
+            print(f"    {seconds / total:4.0%}  {package}")
+
+
+def post_holds(client, body: dict, times: int) -> None:
+    for _ in range(times):
+        client.post("/api/v1/holds", body, content_type="application/json")
+
+
+def _package(path: str) -> str:
+    """`django/db`, `psycopg`, `rest_framework`, `ticketing/orders`… for a source path."""
+    if "site-packages/" in path:
+        parts = path.split("site-packages/")[1].split("/")
+        return "/".join(parts[:2]) if parts[0] == "django" else parts[0]
+    if "/ticketing/" in path:
+        return "ticketing/" + path.split("/ticketing/")[1].split("/")[0]
+    return "python (stdlib, builtins)"
 
 
 def main() -> None:
