@@ -217,10 +217,8 @@ def _not_an_expected_conflict(record) -> bool:
     return getattr(record, "status_code", None) != 409
 
 
-LOGGING["filters"] = {
-    "not_an_expected_conflict": {
-        "()": "django.utils.log.CallbackFilter",
-        "callback": _not_an_expected_conflict,
-    }
+LOGGING.setdefault("filters", {})["not_an_expected_conflict"] = {
+    "()": "django.utils.log.CallbackFilter",
+    "callback": _not_an_expected_conflict,
 }
 LOGGING["loggers"]["django.request"] = {"level": "WARNING", "filters": ["not_an_expected_conflict"]}
