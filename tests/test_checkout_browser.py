@@ -1,13 +1,15 @@
-"""Checkout in Chromium: from the event page (where the widget's Tickets button leads, with its
-affiliate and click id) through hold and order to the QR tickets; and the on-sale countdown."""
+"""Checkout in Chromium: from the demo widget's Tickets button (which opens the event page with
+its affiliate and click id) through hold and order to the QR tickets; and the on-sale countdown."""
 
 import datetime as dt
 import re
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from ticketing.events.demo import DEMO_AFFILIATE_KEY
 from ticketing.events.models import Event
 from ticketing.orders.models import Order
 
@@ -15,21 +17,24 @@ from .checkout import event_on_sale
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLICK = "7d1f3f8a-2c4b-4c55-9e7e-0a1b2c3d4e5f"
 
 
-def test_event_page_to_confirmation_with_qr_codes(live_server, page):
-    event, _, catalogue = event_on_sale(capacities=(20, 5), max_per_order=4)
-    key = catalogue["affiliate"].public_key
-    page.goto(f"{live_server.url}/e/{event.slug}/?affiliate={key}&click={CLICK}")
-    expect(page.get_by_role("heading", level=1)).to_have_text(event.artist.name)
+def test_from_the_widget_through_checkout_to_qr_tickets(live_server, page):
+    call_command("seed_demo")
+    page.goto(f"{live_server.url}/widget/demo/?affiliate={DEMO_AFFILIATE_KEY}")
+    tickets = page.get_by_role("link", name=re.compile(r"^Tickets for Berlin")).first
+    with page.context.expect_page() as opened:
+        tickets.click()
+    page = opened.value  # the widget opens the checkout in a new tab
+    click = re.search(r"[?&]click=([0-9a-f-]{36})", page.url).group(1)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demo Artist")
 
-    page.get_by_label("GA").select_option("2")
-    page.get_by_label("Type 2").select_option("1")
+    page.get_by_label("General admission").select_option("2")
+    page.get_by_label("VIP").select_option("1")
     page.get_by_role("button", name="Buy tickets").click()
 
     expect(page.get_by_role("heading", name="We are holding")).to_be_visible()
-    expect(page.get_by_text("2 × GA")).to_be_visible()
+    expect(page.get_by_text("2 × General admission")).to_be_visible()
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"^(09|10):\d\d$"))
     page.get_by_label("Name").fill("Ada Lovelace")
     page.get_by_label("Email").fill("ada@example.com")
@@ -41,7 +46,7 @@ def test_event_page_to_confirmation_with_qr_codes(live_server, page):
     qr_codes = page.get_by_role("img", name=re.compile(r"QR code of ticket \d"))
     expect(qr_codes).to_have_count(3)
     assert qr_codes.first.bounding_box()["width"] >= 120  # big enough to scan from a phone
-    assert order.affiliate_id == catalogue["affiliate"].pk and str(order.click_id) == CLICK
+    assert order.affiliate.public_key == DEMO_AFFILIATE_KEY and str(order.click_id) == click
     print_button = page.get_by_role("button", name="Print tickets")
     expect(print_button).to_be_visible()
     page.emulate_media(media="print")  # tickets only on paper, no buttons or links
