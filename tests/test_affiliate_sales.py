@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ticketing.events.models import Affiliate
 from ticketing.orders import selectors, services
+from ticketing.orders.models import Order
 
 from .checkout import event_on_sale
 
@@ -34,21 +35,18 @@ def test_orders_tickets_and_converted_clicks_per_affiliate():
     order(ga, 1, blog)
     order(ga, 4)
     services.cancel_order(order(ga, 5, blog))  # cancelled orders do not count
+    _, (other_ga,), _ = event_on_sale("bravo")
+    order(other_ga, 2)  # another artist's
 
-    now = timezone.now()
-    rows = selectors.affiliate_sales(
-        since=now - dt.timedelta(days=1), until=now + dt.timedelta(minutes=1), artist=event.artist
-    )
+    today = timezone.now().date()
+    rows = selectors.sales_by_affiliate(Order.objects.filter(event__artist=event.artist),
+                                        today, today)  # fmt: skip
     by_key = {row.affiliate_key: row for row in rows}
     assert (by_key[fans.public_key].orders, by_key[fans.public_key].tickets) == (3, 6)
     assert by_key[fans.public_key].clicks_converted == 2
+    assert by_key[fans.public_key].affiliate_id == fans.pk
     assert (by_key[blog.public_key].orders, by_key[blog.public_key].tickets) == (1, 1)
-    assert (by_key[None].orders, by_key[None].tickets) == (1, 4)
+    assert (by_key[None].orders, by_key[None].tickets, by_key[None].clicks_converted) == (1, 4, 0)
 
-    later = now + dt.timedelta(minutes=1)
-    assert selectors.affiliate_sales(since=later, until=later, event=event) == []
-    _, _, other = event_on_sale("bravo")
-    assert selectors.affiliate_sales(
-        since=now - dt.timedelta(days=1), until=now + dt.timedelta(minutes=1),
-        artist=event.artist, promoter_ids=[other["promoter"].pk],
-    ) == []  # fmt: skip
+    tomorrow = today + dt.timedelta(days=1)
+    assert selectors.sales_by_affiliate(Order.objects.all(), tomorrow, tomorrow) == []

@@ -18,7 +18,6 @@ from .checkout import event_on_sale
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
 def test_from_the_widget_through_checkout_to_qr_tickets(live_server, page):
     call_command("seed_demo")
     page.goto(f"{live_server.url}/widget/demo/?affiliate={DEMO_AFFILIATE_KEY}")

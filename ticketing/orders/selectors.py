@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core import signing
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -126,48 +126,36 @@ class AffiliateSales:
     clicks_converted: int  # distinct widget click ids among the orders
 
 
-def affiliate_sales(
-    *,
-    since: dt.datetime,
-    until: dt.datetime,
-    artist=None,
-    event=None,
-    promoter_ids=None,
+def sales_by_affiliate(
+    orders: QuerySet[Order], start: dt.date, end: dt.date
 ) -> list[AffiliateSales]:
-    """Confirmed orders and tickets per affiliate in `[since, until)`, for an artist or an event
-    (and within `promoter_ids` when given, for scoped back-office views). Two queries."""
-    orders = Order.objects.filter(
-        state=Order.State.CONFIRMED, created_at__gte=since, created_at__lt=until
-    )
-    if artist is not None:
-        orders = orders.filter(event__artist=artist)
-    if event is not None:
-        orders = orders.filter(event=event)
-    if promoter_ids is not None:
-        orders = orders.filter(event__artist__promoter_id__in=promoter_ids)
+    """Confirmed orders, their tickets and the widget clicks they came from, per affiliate, for
+    the days start..end (inclusive, UTC). Like `ticketing.tracking.selectors.by_affiliate`, it
+    takes a queryset the caller has already narrowed (to an artist, an event, a promoter's
+    scope) and keys rows by affiliate id, so the two join into views -> clicks -> orders."""
+    begin = dt.datetime.combine(start, dt.time.min, dt.UTC)
+    stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC)
     rows = list(
-        orders.values("affiliate_id")
+        orders.filter(state=Order.State.CONFIRMED, created_at__gte=begin, created_at__lt=stop)
+        .values("affiliate_id")
         .annotate(
             order_count=Count("pk", distinct=True),
             ticket_count=Count("tickets"),
-            clicks=Count("click_id", distinct=True, filter=Q(click_id__isnull=False)),
+            clicks=Count("click_id", distinct=True),
         )
         .order_by(F("affiliate_id").asc(nulls_last=True))
     )
     affiliates = Affiliate.objects.in_bulk(
         [row["affiliate_id"] for row in rows if row["affiliate_id"]]
     )
-    result = []
-    for row in rows:
-        affiliate = affiliates.get(row["affiliate_id"])
-        result.append(
-            AffiliateSales(
-                affiliate_id=row["affiliate_id"],
-                affiliate_key=affiliate.public_key if affiliate else None,
-                affiliate_name=affiliate.name if affiliate else None,
-                orders=row["order_count"],
-                tickets=row["ticket_count"],
-                clicks_converted=row["clicks"],
-            )
+    return [
+        AffiliateSales(
+            affiliate_id=row["affiliate_id"],
+            affiliate_key=getattr(affiliates.get(row["affiliate_id"]), "public_key", None),
+            affiliate_name=getattr(affiliates.get(row["affiliate_id"]), "name", None),
+            orders=row["order_count"],
+            tickets=row["ticket_count"],
+            clicks_converted=row["clicks"],
         )
-    return result
+        for row in rows
+    ]
