@@ -16,9 +16,8 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-class ReadOnlyInline(PromoterScopedInline):
-    extra = 0
-    can_delete = False
+class ReadOnly:
+    """Shown, never added, changed or deleted by hand: these rows come from checkout."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -28,6 +27,11 @@ class ReadOnlyInline(PromoterScopedInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(ReadOnly, PromoterScopedInline):
+    extra = 0
+    can_delete = False
 
 
 class TicketInline(ReadOnlyInline):
@@ -128,8 +132,8 @@ class HoldItemInline(ReadOnlyInline):
 
 
 @admin.register(Hold)
-class HoldAdmin(PromoterScopedAdmin):
-    """Read only: who is holding what right now, for the on-sale minute."""
+class HoldAdmin(ReadOnly, PromoterScopedAdmin):
+    """Who is holding what right now, for the on-sale minute."""
 
     promoter_path = "event__artist__promoter"
     list_display = ["__str__", "event", "state", "created_at", "expires_at", "affiliate"]
@@ -138,12 +142,3 @@ class HoldAdmin(PromoterScopedAdmin):
     fields = ["state", "event", "created_at", "expires_at", "affiliate", "click_id"]
     readonly_fields = fields
     inlines = [HoldItemInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
