@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from ticketing.events.demo import DEMO_AFFILIATE_KEY
 from ticketing.events.models import Event
+from ticketing.orders import services
 from ticketing.orders.models import Order
 
 from .checkout import event_on_sale
@@ -75,3 +76,18 @@ def test_countdown_unlocks_buy_at_the_on_sale_moment_without_reload(live_server,
     page.get_by_label("GA").select_option("1")
     buy.click()
     expect(page.get_by_role("heading", name="We are holding")).to_be_visible()
+
+
+def test_availability_refreshes_without_reload(live_server, page):
+    event, (ga,), _ = event_on_sale(capacities=(3,))
+    page.goto(f"{live_server.url}/e/{event.slug}/")
+    expect(page.get_by_text("3 left")).to_be_visible()
+    expect(page.get_by_role("status")).to_be_hidden()
+    page.evaluate("window.sameDocument = true")
+
+    services.create_hold([{"ticket_type": ga.pk, "quantity": 3}])  # another fan takes them all
+
+    expect(page.locator(f"#avail-{ga.pk}")).to_have_text("Sold out", timeout=15_000)
+    expect(page.get_by_role("status")).to_contain_text("Sold out")
+    expect(page.get_by_label("GA").locator("option")).to_have_count(1)  # only 0 to choose
+    assert page.evaluate("window.sameDocument") is True

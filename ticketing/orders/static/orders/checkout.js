@@ -96,6 +96,10 @@
   }
 
   function applyAvailability(form, data) {
+    var soldOut = document.querySelector("[data-sold-out]");
+    if (soldOut && data.status === "on_sale") {
+      soldOut.hidden = data.ticket_types.some(function (row) { return row.available > 0; });
+    }
     data.ticket_types.forEach(function (row) {
       var container = form.querySelector('[data-ticket-type="' + row.id + '"]');
       if (!container) return;
