@@ -62,8 +62,9 @@ def bench_database(name: str) -> str:
     url = f"{POSTGRES_SERVER}/{database}"
     manage("migrate", "--noinput", env={"DATABASE_URL": url})
     manage("seed_demo", env={"DATABASE_URL": url})
-    if not (ROOT / "staticfiles" / "staticfiles.json").exists():
-        manage("collectstatic", "--noinput", env={"DATABASE_URL": url})
+    # Always: a manifest left from an older checkout would make pages 500 under DEBUG off, and
+    # collectstatic copies only what changed.
+    manage("collectstatic", "--noinput", env={"DATABASE_URL": url})
     return url
 
 
