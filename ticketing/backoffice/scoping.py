@@ -39,6 +39,15 @@ def promoter_ids(request, roles=None) -> list[int]:
     return [pk for pk, role in promoter_roles(request).items() if roles is None or role in roles]
 
 
+def scoped(request, queryset, promoter_path: str, roles=None):
+    """Narrow `queryset` to the rows of the user's promoters (those where they hold one of
+    `roles`, if given); `promoter_path` is the lookup from its model to the promoter. For reads
+    beside a ModelAdmin's own, e.g. the orders an analytics page counts."""
+    if request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{promoter_path}__in": promoter_ids(request, roles)})
+
+
 def promoter_id_of(obj, path: str) -> int | None:
     """Follow `path` ("artist__promoter") from an object to its promoter's id."""
     if path == "id":
@@ -79,6 +88,20 @@ class ScopedFormFieldsMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ReadOnly:
+    """For admins and inlines of records the system writes (checkout's holds and orders, the
+    tracking consumer's counters): shown, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PromoterScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
     promoter_path: str = "promoter"  # lookup from this admin's model to its Promoter
     edit_roles = Membership.EDITING_ROLES
@@ -95,9 +118,7 @@ class PromoterScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
         return self._scope(request, queryset, self.edit_roles)
 
     def _scope(self, request, queryset, roles=None):
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.promoter_path}__in": promoter_ids(request, roles)})
+        return scoped(request, queryset, self.promoter_path, roles)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline
+from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
 
 from . import services
 from .models import Hold, HoldItem, Order, Ticket
@@ -14,19 +14,6 @@ CSV_COLUMNS = [
     "code", "state", "created_at", "event", "name", "email", "tickets", "total", "currency",
     "payment_provider", "payment_status", "affiliate", "click_id", "cancelled_at",
 ]  # fmt: skip
-
-
-class ReadOnly:
-    """Shown, never added, changed or deleted by hand: these rows come from checkout."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(ReadOnly, PromoterScopedInline):

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from ticketing.backoffice.scoping import PromoterScopedAdmin
+from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly
 from ticketing.events.models import Affiliate, Artist, Event
 
 from . import selectors
@@ -57,17 +57,8 @@ class AnalyticsFilter(forms.Form):
 
 
 @admin.register(HitCounter)
-class AnalyticsAdmin(PromoterScopedAdmin):
+class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
     promoter_path = "artist__promoter"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
