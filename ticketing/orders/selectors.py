@@ -1,15 +1,18 @@
 """Checkout reads: whether an event sells, honest availability, holds, orders, door scans and
-sales per affiliate."""
+sales for the analytics funnel."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from ticketing.events.models import Affiliate, Event
+from ticketing.events.models import Event
 
 from .models import TICKET_SIGNING_SALT, Hold, HoldItem, Order, Ticket
 
@@ -113,49 +116,63 @@ def ticket_from_scan(scanned: str) -> Ticket | None:
     return Ticket.objects.select_related("order", "ticket_type").filter(secret=secret).first()
 
 
-# --- Attribution ----------------------------------------------------------------------------
+# --- Sales, for the analytics funnel ---------------------------------------------------------
+
+# What sales can be grouped by: the same keys as the tracking counters (ids, and the UTC day),
+# so views -> clicks -> orders join row by row.
+CENTS = Decimal("0.01")  # the scale of `Order.total`
+SALES_KEYS = {
+    "day": TruncDate("created_at", tzinfo=dt.UTC),
+    "artist": F("event__artist"),
+    "event": F("event"),
+    "affiliate": F("affiliate"),
+}
 
 
 @dataclass(frozen=True)
-class AffiliateSales:
-    affiliate_id: int | None  # None: orders that came without an affiliate
-    affiliate_key: str | None
-    affiliate_name: str | None
-    orders: int
-    tickets: int
-    clicks_converted: int  # distinct widget click ids among the orders
+class Sales:
+    orders: int = 0
+    tickets: int = 0
+    revenue: tuple[tuple[str, Decimal], ...] = ()  # (currency, amount), by currency
+
+    def __add__(self, other: "Sales") -> "Sales":
+        revenue = dict(self.revenue)
+        for currency, amount in other.revenue:
+            revenue[currency] = revenue.get(currency, 0) + amount
+        return Sales(
+            self.orders + other.orders, self.tickets + other.tickets, tuple(sorted(revenue.items()))
+        )
 
 
-def sales_by_affiliate(
-    orders: QuerySet[Order], start: dt.date, end: dt.date
-) -> list[AffiliateSales]:
-    """Confirmed orders, their tickets and the widget clicks they came from, per affiliate, for
-    the days start..end (inclusive, UTC). Like `ticketing.tracking.selectors.by_affiliate`, it
-    takes a queryset the caller has already narrowed (to an artist, an event, a promoter's
-    scope) and keys rows by affiliate id, so the two join into views -> clicks -> orders."""
+def sales(
+    orders: QuerySet[Order], start: dt.date, end: dt.date, by: Sequence[str] = ()
+) -> dict[tuple, Sales]:
+    """Confirmed orders, their tickets and revenue per currency placed on the days start..end
+    (inclusive, UTC), grouped by the `SALES_KEYS` named in `by`: {(key values...): Sales}, e.g.
+    {(affiliate id,): ...} for by=("affiliate",), None for orders without one; {(): ...} for
+    by=(). Cancelled orders are no sales. The caller passes the orders it may see, already
+    narrowed (a promoter's scope, an artist, an event). One query."""
     begin = dt.datetime.combine(start, dt.time.min, dt.UTC)
     stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC)
-    rows = list(
+    tickets = (
+        Ticket.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
         orders.filter(state=Order.State.CONFIRMED, created_at__gte=begin, created_at__lt=stop)
-        .values("affiliate_id")
-        .annotate(
-            order_count=Count("pk", distinct=True),
-            ticket_count=Count("tickets"),
-            clicks=Count("click_id", distinct=True),
-        )
-        .order_by(F("affiliate_id").asc(nulls_last=True))
+        .annotate(**{f"sales_{key}": SALES_KEYS[key] for key in by})
+        .values(*(f"sales_{key}" for key in by), "currency")
+        .annotate(n=Count("pk"), tickets=Sum(Subquery(tickets)), revenue=Sum("total"))
+        .order_by()
     )
-    affiliates = Affiliate.objects.in_bulk(
-        [row["affiliate_id"] for row in rows if row["affiliate_id"]]
-    )
-    return [
-        AffiliateSales(
-            affiliate_id=row["affiliate_id"],
-            affiliate_key=getattr(affiliates.get(row["affiliate_id"]), "public_key", None),
-            affiliate_name=getattr(affiliates.get(row["affiliate_id"]), "name", None),
-            orders=row["order_count"],
-            tickets=row["ticket_count"],
-            clicks_converted=row["clicks"],
+    found: dict[tuple, Sales] = {}
+    for row in rows:
+        key = tuple(row[f"sales_{name}"] for name in by)
+        revenue = row["revenue"].quantize(CENTS)  # SQLite's sum drops the scale
+        found[key] = found.get(key, Sales()) + Sales(
+            row["n"], row["tickets"], ((row["currency"], revenue),)
         )
-        for row in rows
-    ]
+    return found
