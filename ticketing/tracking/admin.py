@@ -1,8 +1,10 @@
-"""Analytics in the back office: views, clicks and click-through rate per artist and per event,
-by day, by affiliate site and by event, as a chart, tables and a CSV export.
+"""Analytics in the back office: the sales funnel views -> clicks -> orders (with tickets and
+revenue), click-through rate and conversion, per artist and per event, in total, by day, by
+affiliate site and by event, as charts, tables and a CSV export.
 
 The page is the change list of the counters, replaced: it inherits the promoter scoping of every
-admin page (`PromoterScopedAdmin`), so a promoter's staff count only their artists' hits.
+admin page (`PromoterScopedAdmin`), and the orders it counts are scoped the same way, so a
+promoter's staff count only their artists' hits and orders.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly
+from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly, scoped
 from ticketing.events.models import Affiliate, Artist, Event
+from ticketing.orders.models import Order
 
 from . import selectors
-from .charts import daily_chart
+from .charts import ORDERS_AND_TICKETS, VIEWS_AND_CLICKS, daily_chart
 from .models import HitCounter
 
 DEFAULT_DAYS = 30
@@ -59,6 +62,7 @@ class AnalyticsFilter(forms.Form):
 @admin.register(HitCounter)
 class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
     promoter_path = "artist__promoter"
+    orders_promoter_path = "event__artist__promoter"
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
@@ -78,19 +82,23 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             **(extra_context or {}),
         }
         if form.is_valid():
-            counters = self._counters(request, form.cleaned_data)
-            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+            filters = form.cleaned_data
+            counters, orders = self._counters(request, filters), self._orders(request, filters)
+            start, end = filters["start"], filters["end"]
             if request.GET.get("format") == "csv":
-                return self._csv(counters, form.cleaned_data)
-            days = selectors.by_day(counters, start, end)
+                return self._csv(counters, orders, filters)
+            days = selectors.by_day(counters, orders, start, end)
             context.update(
-                subject=form.cleaned_data["event"] or form.cleaned_data["artist"],
+                subject=filters["event"] or filters["artist"],
                 start=start, end=end,
-                summary=selectors.summary(counters, start, end),
-                days=days, chart=daily_chart(days),
-                affiliates=selectors.by_affiliate(counters, start, end),
-                events=None if form.cleaned_data["event"] else selectors.by_event(
-                    counters, start, end),
+                summary=selectors.summary(counters, orders, start, end),
+                days=days,
+                traffic_chart=daily_chart(days, VIEWS_AND_CLICKS),
+                sales_chart=daily_chart(days, ORDERS_AND_TICKETS),
+                affiliates=selectors.by_affiliate(counters, orders, start, end),
+                events=None if filters["event"] else selectors.by_event(
+                    counters, orders, start, end),
+                direct=selectors.DIRECT,
                 csv_query=_with(request.GET, format="csv"),
             )  # fmt: skip
         return TemplateResponse(request, "admin/tracking/analytics.html", context)
@@ -103,32 +111,48 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             return counters.filter(artist=filters["artist"])
         return counters
 
-    def _csv(self, counters, filters) -> HttpResponse:
+    def _orders(self, request, filters):
+        orders = scoped(request, Order.objects.all(), self.orders_promoter_path)
+        if filters["event"]:
+            return orders.filter(event=filters["event"])
+        if filters["artist"]:
+            return orders.filter(event__artist=filters["artist"])
+        return orders
+
+    def _csv(self, counters, orders, filters) -> HttpResponse:
         start, end = filters["start"], filters["end"]
-        rows = selectors.by_day_event_affiliate(counters, start, end)
-        artists = Artist.objects.in_bulk({row["artist"] for row in rows})
-        events = Event.objects.select_related("venue").in_bulk({row["event"] for row in rows})
-        affiliates = Affiliate.objects.in_bulk({row["affiliate"] for row in rows})
+        rows = selectors.by_day_event_affiliate(counters, orders, start, end)
+        keys = [key for key, _ in rows]
+        artists = Artist.objects.in_bulk({artist for _, artist, _, _ in keys})
+        events = Event.objects.select_related("artist", "venue").in_bulk({e for _, _, e, _ in keys})
+        affiliates = Affiliate.objects.in_bulk({affiliate for *_, affiliate in keys})
+        currencies = sorted({currency for _, figures in rows for currency, _ in figures.revenue})
         subject = filters["event"] or filters["artist"]
         name = f"analytics-{getattr(subject, 'slug', 'all')}-{start}-{end}.csv"
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         writer = csv.writer(response)
         writer.writerow(["date", "artist", "event", "affiliate", "affiliate_domain", "views",
-                         "clicks", "click_through_rate"])  # fmt: skip
-        for row in rows:
-            event = events.get(row["event"])
-            affiliate = affiliates.get(row["affiliate"])
-            rate = f"{row['clicks'] / row['views']:.4f}" if row["views"] else ""
+                         "clicks", "click_through_rate", "orders", "tickets", "conversion_rate",
+                         *(f"revenue_{currency}" for currency in currencies)])  # fmt: skip
+        for (day, artist, event, affiliate), figures in rows:
+            event, affiliate = events.get(event), affiliates.get(affiliate)
+            revenue = dict(figures.revenue)
             writer.writerow([
-                row["day"].isoformat(),
-                _cell(artists[row["artist"]].name),
+                day.isoformat(),
+                _cell(artists[artist].name),
                 _cell(event.display_name if event else "(list of events)"),
                 _cell(affiliate.name if affiliate else "(direct)"),
                 _cell(affiliate.domain if affiliate else ""),
-                row["views"], row["clicks"], rate,
+                figures.views, figures.clicks, _rate(figures.click_through_rate),
+                figures.orders, figures.tickets, _rate(figures.conversion_rate),
+                *(revenue.get(currency, "") for currency in currencies),
             ])  # fmt: skip
         return response
+
+
+def _rate(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.4f}"
 
 
 def _cell(text: str) -> str:

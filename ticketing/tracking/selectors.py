@@ -1,33 +1,53 @@
-"""Reads of the tracking counters for the analytics pages and their CSV export.
+"""Reads for the analytics pages and their CSV export: the sales funnel views -> clicks (the
+tracking counters) -> orders (the orders app's `sales`), with click-through rate and conversion.
 
-Every function takes the counters it may read as a queryset, already scoped to what the caller
-may see (the admin passes its promoter-scoped queryset), and narrows it to a date range. Rows are
-keyed by ids (day, event id, affiliate id), so other funnels, e.g. orders per affiliate, can be
-joined on the same keys.
+Every function takes the counters and the orders it may read as querysets, already scoped to what
+the caller may see (the admin passes promoter-scoped ones, narrowed to an artist or an event), and
+counts the days start..end (inclusive). Both sides are bucketed by UTC day: hits by the hour they
+were received in, orders by the moment they were placed. Rows are keyed by ids (day, artist id,
+event id, affiliate id; None for no event / no affiliate) and each read is a fixed number of
+queries, whatever the number of days, events or affiliates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from ticketing.events.models import Affiliate, Event
+from ticketing.orders.models import Order
+from ticketing.orders.selectors import Sales, sales
 
 from .models import HitCounter
 
-VIEWS = Sum("count", filter=Q(kind=HitCounter.Kind.VIEW), default=0)
-CLICKS = Sum("count", filter=Q(kind=HitCounter.Kind.CLICK), default=0)
+VIEWS = Sum("count", filter=Q(kind=HitCounter.Kind.VIEW, is_bot=False), default=0)
+CLICKS = Sum("count", filter=Q(kind=HitCounter.Kind.CLICK, is_bot=False), default=0)
+BOT_HITS = Sum("count", filter=Q(is_bot=True), default=0)
+
+# What hits can be grouped by: the same names as `ticketing.orders.selectors.SALES_KEYS`.
+TRAFFIC_KEYS = {
+    "day": TruncDate("hour", tzinfo=dt.UTC),
+    "artist": F("artist"),
+    "event": F("event"),
+    "affiliate": F("affiliate"),
+}
+DIRECT = "Direct (no affiliate)"
 
 
 @dataclass(frozen=True)
-class Traffic:
-    key: object  # a date, an event id or an affiliate id (None: no event / no affiliate)
-    label: str
-    views: int
-    clicks: int
+class Funnel:
+    """The figures of one slice of the funnel."""
+
+    views: int = 0
+    clicks: int = 0
+    orders: int = 0  # confirmed orders placed in the period
+    tickets: int = 0
+    revenue: tuple[tuple[str, Decimal], ...] = ()  # (currency, amount), by currency
 
     @property
     def click_through_rate(self) -> float | None:
@@ -35,12 +55,34 @@ class Traffic:
         return self.clicks / self.views if self.views else None
 
     @property
+    def conversion_rate(self) -> float | None:
+        """Orders per click; None without clicks. Every order counts, also one that did not
+        follow a widget click (a shared link, a typed address), so it can exceed 1."""
+        return self.orders / self.clicks if self.clicks else None
+
+    @property
     def click_through_percent(self) -> float | None:
-        return None if self.views == 0 else 100 * self.clicks / self.views
+        rate = self.click_through_rate
+        return None if rate is None else 100 * rate
+
+    @property
+    def conversion_percent(self) -> float | None:
+        rate = self.conversion_rate
+        return None if rate is None else 100 * rate
+
+    @classmethod
+    def of(cls, views: int, clicks: int, sold: Sales, **fields) -> Funnel:
+        return cls(views, clicks, sold.orders, sold.tickets, sold.revenue, **fields)
 
 
 @dataclass(frozen=True)
-class Summary(Traffic):
+class FunnelRow(Funnel):
+    key: object = None  # a date, an event id or an affiliate id (None: no event / no affiliate)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Summary(FunnelRow):
     bot_hits: int = 0
 
 
@@ -51,69 +93,98 @@ def in_range(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> Qu
     return counters.filter(hour__gte=begin, hour__lt=stop)
 
 
-def summary(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> Summary:
-    rows = in_range(counters, start, end)
-    totals = rows.filter(is_bot=False).aggregate(views=VIEWS, clicks=CLICKS)
-    bots = rows.filter(is_bot=True).aggregate(n=Sum("count", default=0))["n"]
-    return Summary(None, "Total", totals["views"], totals["clicks"], bots)
-
-
-def by_day(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> list[Traffic]:
-    """Every day of the range, days without hits included (a chart needs them)."""
+def traffic(
+    counters: QuerySet[HitCounter], start: dt.date, end: dt.date, by: Sequence[str]
+) -> dict[tuple, tuple[int, int]]:
+    """Human views and clicks grouped by the `TRAFFIC_KEYS` named in `by`: {(key values...):
+    (views, clicks)}. One query."""
     rows = (
-        _humans(counters, start, end)
-        .annotate(day=TruncDate("hour", tzinfo=dt.UTC))
-        .values("day")
+        in_range(counters, start, end)
+        .filter(is_bot=False)
+        .annotate(**{f"traffic_{key}": TRAFFIC_KEYS[key] for key in by})
+        .values(*(f"traffic_{key}" for key in by))
         .annotate(views=VIEWS, clicks=CLICKS)
+        .order_by()
     )
-    found = {row["day"]: row for row in rows}
+    return {
+        tuple(row[f"traffic_{key}"] for key in by): (row["views"], row["clicks"]) for row in rows
+    }
+
+
+def funnel(
+    counters: QuerySet[HitCounter],
+    orders: QuerySet[Order],
+    start: dt.date,
+    end: dt.date,
+    by: Sequence[str],
+) -> dict[tuple, Funnel]:
+    """Views, clicks and sales joined on the keys named in `by` (see `TRAFFIC_KEYS`): a key
+    with hits and no orders, or orders and no hits, has its row. Two queries."""
+    hits = traffic(counters, start, end, by)
+    sold = sales(orders, start, end, by)
+    return {
+        key: Funnel.of(*hits.get(key, (0, 0)), sold.get(key, Sales()))
+        for key in hits.keys() | sold.keys()
+    }
+
+
+def summary(
+    counters: QuerySet[HitCounter], orders: QuerySet[Order], start: dt.date, end: dt.date
+) -> Summary:
+    totals = in_range(counters, start, end).aggregate(views=VIEWS, clicks=CLICKS, bots=BOT_HITS)
+    sold = sales(orders, start, end).get((), Sales())
+    return Summary.of(
+        totals["views"], totals["clicks"], sold, label="Total", bot_hits=totals["bots"]
+    )
+
+
+def by_day(
+    counters: QuerySet[HitCounter], orders: QuerySet[Order], start: dt.date, end: dt.date
+) -> list[FunnelRow]:
+    """Every day of the range, days without hits or orders included (a chart needs them)."""
+    found = funnel(counters, orders, start, end, ["day"])
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    return [
-        Traffic(day, day.isoformat(), found.get(day, {}).get("views", 0),
-                found.get(day, {}).get("clicks", 0))
-        for day in days
-    ]  # fmt: skip
+    return [_row(found.get((day,), Funnel()), day, day.isoformat()) for day in days]
 
 
-def by_affiliate(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> list[Traffic]:
-    rows = _humans(counters, start, end).values("affiliate").annotate(views=VIEWS, clicks=CLICKS)
-    names = {a.pk: f"{a.name} ({a.domain})" for a in Affiliate.objects.filter(
-        pk__in=[row["affiliate"] for row in rows if row["affiliate"]])}  # fmt: skip
-    traffic = [
-        Traffic(row["affiliate"], names.get(row["affiliate"], "Direct (no affiliate)"),
-                row["views"], row["clicks"])
-        for row in rows
-    ]  # fmt: skip
-    return sorted(traffic, key=lambda t: (-t.views, -t.clicks, t.label))
+def by_affiliate(
+    counters: QuerySet[HitCounter], orders: QuerySet[Order], start: dt.date, end: dt.date
+) -> list[FunnelRow]:
+    """One row per affiliate site with hits or orders, and one for the direct ones."""
+    found = funnel(counters, orders, start, end, ["affiliate"])
+    names = {
+        a.pk: str(a) for a in Affiliate.objects.filter(pk__in=[key for (key,) in found if key])
+    }
+    rows = [_row(figures, key, names.get(key, DIRECT)) for (key,), figures in found.items()]
+    return sorted(rows, key=_by_size)
 
 
-def by_event(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> list[Traffic]:
-    rows = _humans(counters, start, end).values("event").annotate(views=VIEWS, clicks=CLICKS)
+def by_event(
+    counters: QuerySet[HitCounter], orders: QuerySet[Order], start: dt.date, end: dt.date
+) -> list[FunnelRow]:
+    found = funnel(counters, orders, start, end, ["event"])
     events = Event.objects.select_related("artist", "venue").in_bulk(
-        [row["event"] for row in rows if row["event"]]
+        [key for (key,) in found if key]
     )
-    traffic = [
-        Traffic(row["event"], _event_label(events.get(row["event"])), row["views"], row["clicks"])
-        for row in rows
-    ]
-    return sorted(traffic, key=lambda t: (-t.views, -t.clicks, t.label))
+    rows = [_row(figures, key, _event_label(events.get(key))) for (key,), figures in found.items()]
+    return sorted(rows, key=_by_size)
 
 
-def by_day_event_affiliate(counters: QuerySet[HitCounter], start: dt.date, end: dt.date):
-    """The finest daily grain, for the CSV export: day, artist, event, affiliate (ids), views,
-    clicks."""
-    rows = (
-        _humans(counters, start, end)
-        .annotate(day=TruncDate("hour", tzinfo=dt.UTC))
-        .values("day", "artist", "event", "affiliate")
-        .annotate(views=VIEWS, clicks=CLICKS)
-        .order_by("day", "artist", "event", "affiliate")
-    )
-    return list(rows)
+def by_day_event_affiliate(
+    counters: QuerySet[HitCounter], orders: QuerySet[Order], start: dt.date, end: dt.date
+) -> list[tuple[tuple, Funnel]]:
+    """The finest daily grain, for the CSV export: ((day, artist id, event id, affiliate id),
+    figures), ordered by those keys, no event / no affiliate first."""
+    found = funnel(counters, orders, start, end, ["day", "artist", "event", "affiliate"])
+    return sorted(found.items(), key=lambda item: [(k is not None, k) for k in item[0]])
 
 
-def _humans(counters: QuerySet[HitCounter], start: dt.date, end: dt.date) -> QuerySet:
-    return in_range(counters, start, end).filter(is_bot=False).order_by()
+def _row(figures: Funnel, key, label: str) -> FunnelRow:
+    return FunnelRow(**vars(figures), key=key, label=label)
+
+
+def _by_size(row: FunnelRow):
+    return (-row.views, -row.clicks, -row.orders, row.label)
 
 
 def _event_label(event: Event | None) -> str:
