@@ -62,7 +62,6 @@ class AnalyticsFilter(forms.Form):
 @admin.register(HitCounter)
 class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
     promoter_path = "artist__promoter"
-    orders_promoter_path = "event__artist__promoter"
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
@@ -83,7 +82,7 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
         }
         if form.is_valid():
             filters = form.cleaned_data
-            counters, orders = self._counters(request, filters), self._orders(request, filters)
+            counters, orders = self._hits_and_orders(request, filters)
             start, end = filters["start"], filters["end"]
             if request.GET.get("format") == "csv":
                 return self._csv(counters, orders, filters)
@@ -103,21 +102,17 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             )  # fmt: skip
         return TemplateResponse(request, "admin/tracking/analytics.html", context)
 
-    def _counters(self, request, filters):
-        counters = self.get_queryset(request)  # scoped to the user's promoters
+    def _hits_and_orders(self, request, filters):
+        """The counters and the orders the page counts: the user's promoters', narrowed to the
+        chosen event or artist."""
+        counters = self.get_queryset(request)
+        orders = scoped(request, Order.objects.all(), "event__artist__promoter")
         if filters["event"]:
-            return counters.filter(event=filters["event"])
+            return counters.filter(event=filters["event"]), orders.filter(event=filters["event"])
         if filters["artist"]:
-            return counters.filter(artist=filters["artist"])
-        return counters
-
-    def _orders(self, request, filters):
-        orders = scoped(request, Order.objects.all(), self.orders_promoter_path)
-        if filters["event"]:
-            return orders.filter(event=filters["event"])
-        if filters["artist"]:
-            return orders.filter(event__artist=filters["artist"])
-        return orders
+            artist = filters["artist"]
+            return counters.filter(artist=artist), orders.filter(event__artist=artist)
+        return counters, orders
 
     def _csv(self, counters, orders, filters) -> HttpResponse:
         start, end = filters["start"], filters["end"]
