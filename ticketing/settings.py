@@ -222,3 +222,24 @@ LOGGING.setdefault("filters", {})["not_an_expected_conflict"] = {
     "callback": _not_an_expected_conflict,
 }
 LOGGING["loggers"]["django.request"] = {"level": "WARNING", "filters": ["not_an_expected_conflict"]}
+
+# --- Deployment: AWS Lambda behind CloudFront (zappa_settings.json, ticketing/deploy/, infra/) ---
+# CloudFront talks to API Gateway by the execute-api host name and passes the viewer's host in
+# X-Forwarded-Host (the CloudFront Function in infra/cloudformation.yml): with this on, links,
+# redirects and absolute URLs use the public host. ALLOWED_HOSTS still has the last word.
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST")
+
+# Where `collectstatic` publishes static files for CloudFront's /static/* (set it on the machine
+# that deploys; the function needs only the manifest shipped in its package, so it never calls
+# S3 or imports boto3 to render a page). Hashed names, cached for a year.
+STATIC_BUCKET = os.environ.get("STATIC_BUCKET", "")
+if STATIC_BUCKET:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
+        "OPTIONS": {
+            "bucket_name": STATIC_BUCKET,
+            "location": "static",
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            "default_acl": None,  # the bucket is private; CloudFront reads it through OAC
+        },
+    }

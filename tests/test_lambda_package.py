@@ -1,0 +1,177 @@
+"""The Lambda package, built offline and called as Lambda calls it.
+
+Built once per session (`infra.package.build`, the code behind `scripts/package`), unpacked, and
+called in fresh `python -I -S -B` processes that see only the package and what the Lambda runtime
+provides (`infra.invoke`), against a migrated, seeded database of their own.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from infra.invoke import api_gateway_event, invoke, lambda_runtime, runtime_python, unpack
+from infra.package import ROOT, build
+
+CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
+STAGE = "production"
+MAX_ZIP_BYTES = 25 * 2**20
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The production package, Zappa's own zip beside it, unpacked as on Lambda."""
+    tmp = tmp_path_factory.mktemp("lambda")
+    result = build(STAGE, ROOT / "build", output=tmp / "ticketing-production.zip")
+    return {
+        "zip": result["package"],
+        "zappa_zip": result["zappa"],
+        "task": unpack(result["package"], tmp / "task"),
+        "runtime": lambda_runtime(result["venv"], ROOT / "build" / "lambda-runtime"),
+        "python": runtime_python(result["venv"]),
+    }
+
+
+def manage(*args, database_url):
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(DATABASE_URL=database_url, SECRET_KEY="package-test-database-setup")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def package_database(tmp_path_factory):
+    """A database for the packaged process, migrated and seeded with the demo catalogue: a
+    PostgreSQL database of its own beside the suite's when it runs on PostgreSQL, else SQLite."""
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if suite_url.startswith("postgres"):
+        import psycopg
+
+        server, name = suite_url.rsplit("/", 1)
+        url = f"{server}/{name}_lambda_package"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}_lambda_package"')
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('lambda-db') / 'db.sqlite3'}"
+    manage("migrate", "--noinput", database_url=url)
+    manage("seed_demo", database_url=url)
+    code = (
+        "import json; from ticketing.events.models import Event; "
+        "e = Event.objects.published().select_related('artist').first(); "
+        "print(json.dumps({'slug': e.slug, 'artist': e.artist.name}))"
+    )
+    event = json.loads(manage("shell", "--no-imports", "-c", code, database_url=url))
+    return {"url": url, "event": event}
+
+
+@pytest.fixture(scope="session")
+def call(built, package_database):
+    """Run events through one cold container; returns the responses."""
+
+    def call(*events):
+        env = {"DATABASE_URL": package_database["url"], "SECRET_KEY": "s" * 50}
+        results = invoke(built["task"], built["runtime"], built["python"], list(events), env)
+        return [result.response for result in results]
+
+    return call
+
+
+def header(response, name):
+    return {k.lower(): v for k, v in response["headers"].items()}.get(name.lower())
+
+
+# --- the zip ------------------------------------------------------------------------------------
+
+
+def test_zip_is_small_and_holds_what_lambda_runs(built):
+    size = built["zip"].stat().st_size
+    assert size <= MAX_ZIP_BYTES, f"{size / 2**20:.1f} MiB"
+    names = set(zipfile.ZipFile(built["zip"]).namelist())
+    assert {"handler.py", "zappa_settings.py", "ticketing/deploy/wsgi.py",
+            "staticfiles/staticfiles.json"} <= names  # fmt: skip
+    # The Lambda runtime provides these; the build and test tools are not shipped.
+    for absent in ("boto3/", "botocore/", "s3transfer/", "pip/", "pytest/", "moto/", "tests/",
+                   "bench/", "infra/", "troposphere/"):  # fmt: skip
+        assert not any(name.startswith(absent) for name in names), absent
+    assert not any("/locale/de/LC_MESSAGES/" in name for name in names)
+
+
+def test_every_module_has_bytecode_that_never_checks_its_source(built):
+    """PEP 552 flags 0b01: hash-based and unchecked, so no stale-.pyc recompiling on Lambda."""
+    task = built["task"]
+    sources = list(task.rglob("*.py"))
+    missing, checked = [], []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-311.pyc"
+        if not pyc.exists():
+            missing.append(source)
+        elif int.from_bytes(pyc.read_bytes()[4:8], "little") != 0b01:
+            checked.append(pyc)
+    assert not missing[:5] and not checked[:5]
+    assert len(sources) > 1000
+
+
+def test_zappa_settings_in_the_package_are_production(built):
+    settings = (built["task"] / "zappa_settings.py").read_text()
+    assert "API_STAGE='production'" in settings
+    assert "DEBUG=False" in settings and "LOG_LEVEL='INFO'" in settings
+    assert "APP_MODULE='ticketing.deploy.wsgi'" in settings
+    assert "DJANGO_SETTINGS='ticketing.settings'" in settings
+    assert "SECRET_KEY" not in settings and "DATABASE_URL" not in settings
+
+
+# --- HTTP through API Gateway ------------------------------------------------------------------
+
+
+def test_health_check_answers_json(call):
+    (response,) = call(api_gateway_event("/healthz"))
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"ok": True}
+    assert header(response, "Content-Type") == "application/json"
+
+
+def test_event_page_behind_cloudfront(call, package_database):
+    event = package_database["event"]
+    (response,) = call(api_gateway_event(f"/e/{event['slug']}/", via_cloudfront_host=CDN_HOST))
+    assert response["statusCode"] == 200, response.get("body", "")[:2000]
+    assert event["artist"] in response["body"]
+    assert header(response, "Content-Type").startswith("text/html")
+    assert "/production/" not in response["body"]
+
+
+def test_admin_behind_cloudfront_has_no_stage_prefix(call):
+    redirect, login = call(
+        api_gateway_event("/admin/", via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/admin/login/", via_cloudfront_host=CDN_HOST),
+    )
+    assert redirect["statusCode"] == 302
+    assert header(redirect, "Location") == "/admin/login/?next=/admin/"
+    assert login["statusCode"] == 200
+    body = login["body"]
+    assert 'action="/admin/login/"' in body
+    assert "/production/" not in body
+    # Static files: hashed names on the CDN, from the manifest shipped in the package.
+    stylesheet = re.search(r'href="([^"]+/admin/css/base[^"]*\.css)"', body).group(1)
+    hashed = rf"https://{CDN_HOST}/static/admin/css/base\.[0-9a-f]{{12}}\.css"
+    assert re.fullmatch(hashed, stylesheet)
+    # The session and CSRF cookies are for the public host, over HTTPS only.
+    assert "Secure" in header(login, "Set-Cookie")
+
+
+def test_raw_execute_api_url_keeps_the_stage_prefix(call):
+    redirect, login = call(api_gateway_event("/admin/"), api_gateway_event("/admin/login/"))
+    assert redirect["statusCode"] == 302
+    assert header(redirect, "Location") == "/production/admin/login/?next=/production/admin/"
+    assert 'action="/production/admin/login/"' in login["body"]
+
+
+def test_unknown_forwarded_host_is_refused(call):
+    (response,) = call(api_gateway_event("/healthz", via_cloudfront_host="evil.example"))
+    assert response["statusCode"] == 400
