@@ -93,7 +93,7 @@ def main() -> None:
     ours = next(iter(packages))
     print(f"Cold start: import of handler + first request, median of {args.runs} fresh processes")
     print()
-    print("| package | zip MiB | first request | wall ms | CPU ms | ratio to ours | ratio to floor |")
+    print("| package | zip MiB | first request | wall ms | CPU ms | to ours | to floor |")
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     for path in SCENARIOS:
         base = median(floor[path])
