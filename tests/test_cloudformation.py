@@ -4,6 +4,7 @@ settings the application relies on."""
 import json
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,24 @@ def test_stack_names_match_zappa_settings(template, stage):
     if "on_failure" in kinesis:
         queue = resolve_sub(resources["TrackingFailedQueue"]["Properties"]["QueueName"], stage)
         assert kinesis["on_failure"].endswith(f":{queue}")
+
+
+def test_function_policy_reaches_the_stack_resources_and_no_more(template):
+    """infra/lambda-policy.json (zappa_settings.json `attach_policy`) replaces Zappa's default,
+    which allows s3:*, dynamodb:*, route53:*, sns:* and more on every resource."""
+    zappa = json.loads((ROOT / "zappa_settings.json").read_text())["base"]
+    policy = json.loads((ROOT / zappa["attach_policy"]).read_text())
+    allowed = {
+        action: statement["Resource"]
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+    }
+    assert not [action for action in allowed if action.endswith(":*")]
+    resources = template["Resources"]
+    for stage in ("dev", "production"):
+        stream = resolve_sub(resources["TrackingStream"]["Properties"]["Name"], stage)
+        stream_arn = f"arn:aws:kinesis:eu-central-1:123456789012:stream/{stream}"
+        for action in ("kinesis:PutRecords", "kinesis:GetRecords", "kinesis:GetShardIterator"):
+            assert fnmatch(stream_arn, allowed[action]), action
+        queue = resolve_sub(resources["TrackingFailedQueue"]["Properties"]["QueueName"], stage)
+        assert fnmatch(f"arn:aws:sqs:eu-central-1:123456789012:{queue}", allowed["sqs:SendMessage"])
