@@ -43,6 +43,7 @@ TRIM_GLOBS = [
     "django/contrib/admin/static",  # served from S3 through CloudFront, never by the function
     "rest_framework/static",
     "drf_spectacular/static",
+    "drf_spectacular_sidecar/static",
     "**/*.pyi",
     "**/py.typed",
     "**/*.po",

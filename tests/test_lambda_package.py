@@ -103,6 +103,55 @@ def test_zip_is_small_and_holds_what_lambda_runs(built):
     assert not any("/locale/de/LC_MESSAGES/" in name for name in names)
 
 
+# Top-level modules of requirements.txt and their dependencies, except the Zappa CLI's own.
+RUNTIME_MODULES = """
+import importlib.metadata as md, json, re
+from packaging.requirements import Requirement
+
+def name(text):
+    return re.sub(r"[-_.]+", "-", text).lower()
+
+def closure(roots):
+    seen, todo = set(), list(roots)
+    while todo:
+        dist = name(todo.pop())
+        if dist not in seen:
+            seen.add(dist)
+            for spec in md.distribution(dist).requires or []:
+                requirement = Requirement(spec)
+                if not requirement.marker or requirement.marker.evaluate({"extra": ""}):
+                    todo.append(requirement.name)
+    return seen
+
+lines = [line.split("#")[0].strip() for line in open("requirements.txt")]
+roots = {name(Requirement(line).name) for line in lines if line}
+runtime = closure(roots - {"zappa"}) | {"psycopg-binary"}
+modules = {module for module, dists in md.packages_distributions().items()
+           if runtime & {name(dist) for dist in dists} and module.isidentifier()}
+print(json.dumps(sorted(modules)))
+"""
+
+
+def test_every_runtime_dependency_imports_from_the_package(built):
+    """Zappa's `exclude` drops its own CLI dependencies and what the Lambda runtime provides;
+    nothing the application can import may go with them (drf-spectacular needs PyYAML, say)."""
+    venv_python = built["python"]
+    modules = json.loads(
+        subprocess.run([venv_python, "-c", RUNTIME_MODULES], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout
+    )  # fmt: skip
+    assert {"django", "psycopg", "whitenoise", "yaml", "boto3"} <= set(modules)
+    code = (
+        "import importlib, sys; sys.path.insert(0, sys.argv[1]); sys.path.append(sys.argv[2]); "
+        "[importlib.import_module(m) for m in sys.argv[3:]]"
+    )
+    result = subprocess.run(
+        [venv_python, "-I", "-S", "-B", "-c", code, built["task"], built["runtime"], *modules],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_every_module_has_bytecode_that_never_checks_its_source(built):
     """PEP 552 flags 0b01: hash-based and unchecked, so no stale-.pyc recompiling on Lambda."""
     task = built["task"]
