@@ -222,6 +222,7 @@ def invoke(
     timeout: float = 120,
 ) -> list[Invocation]:
     """Run `events` through `handler.lambda_handler` in one fresh process (one cold container)."""
+    package_dir, runtime_dir = package_dir.resolve(), runtime_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="invoke-") as tmp:
         events_path, results_path = Path(tmp) / "events.json", Path(tmp) / "results.json"
         events_path.write_text(json.dumps(events))

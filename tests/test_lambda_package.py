@@ -51,13 +51,10 @@ def package_database(tmp_path_factory):
     PostgreSQL database of its own beside the suite's when it runs on PostgreSQL, else SQLite."""
     suite_url = os.environ.get("DATABASE_URL", "")
     if suite_url.startswith("postgres"):
-        import psycopg
-
         server, name = suite_url.rsplit("/", 1)
         url = f"{server}/{name}_lambda_package"
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}_lambda_package"')
+        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)',
+                 f'CREATE DATABASE "{name}_lambda_package"')  # fmt: skip
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('lambda-db') / 'db.sqlite3'}"
     manage("migrate", "--noinput", database_url=url)
@@ -68,7 +65,17 @@ def package_database(tmp_path_factory):
         "print(json.dumps({'slug': e.slug, 'artist': e.artist.name}))"
     )
     event = json.loads(manage("shell", "--no-imports", "-c", code, database_url=url))
-    return {"url": url, "event": event}
+    yield {"url": url, "event": event}
+    if suite_url.startswith("postgres"):
+        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)')
+
+
+def postgres(server, *statements):
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 @pytest.fixture(scope="session")
@@ -128,25 +135,31 @@ roots = {name(Requirement(line).name) for line in lines if line}
 runtime = closure(roots - {"zappa"}) | {"psycopg-binary"}
 modules = {module for module, dists in md.packages_distributions().items()
            if runtime & {name(dist) for dist in dists} and module.isidentifier()}
-print(json.dumps(sorted(modules)))
+print(json.dumps({"modules": sorted(modules), "distributions": sorted(runtime)}))
 """
 
 
 def test_every_runtime_dependency_imports_from_the_package(built):
     """Zappa's `exclude` drops its own CLI dependencies and what the Lambda runtime provides;
-    nothing the application can import may go with them (drf-spectacular needs PyYAML, say)."""
+    nothing the application can import may go with them (drf-spectacular needs PyYAML, say), nor
+    the metadata some read their version from (psycopg, which Django checks)."""
     venv_python = built["python"]
-    modules = json.loads(
+    runtime = json.loads(
         subprocess.run([venv_python, "-c", RUNTIME_MODULES], cwd=ROOT, check=True,
                        capture_output=True, text=True).stdout
     )  # fmt: skip
-    assert {"django", "psycopg", "whitenoise", "yaml", "boto3"} <= set(modules)
+    assert {"django", "psycopg", "whitenoise", "yaml", "boto3"} <= set(runtime["modules"])
     code = (
-        "import importlib, sys; sys.path.insert(0, sys.argv[1]); sys.path.append(sys.argv[2]); "
-        "[importlib.import_module(m) for m in sys.argv[3:]]"
+        "import importlib, importlib.metadata, json, sys; "
+        "sys.path.insert(0, sys.argv[1]); sys.path.append(sys.argv[2]); "
+        "names = json.loads(sys.argv[3]); "
+        "[importlib.import_module(m) for m in names['modules']]; "
+        "[importlib.metadata.version(d) for d in names['distributions']]; "
+        "import psycopg; assert psycopg.__version__ != '0.0.0.0', psycopg.__version__"
     )
     result = subprocess.run(
-        [venv_python, "-I", "-S", "-B", "-c", code, built["task"], built["runtime"], *modules],
+        [venv_python, "-I", "-S", "-B", "-c", code, built["task"], built["runtime"],
+         json.dumps(runtime)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
