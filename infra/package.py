@@ -220,10 +220,10 @@ def build(stage: str, build_dir: Path, output: Path | None = None) -> dict[str, 
     build_dir.mkdir(parents=True, exist_ok=True)
     python = find_python()
     venv = build_venv(build_dir, python)
-    zappa_zip = zappa_package(venv, stage, build_dir / f"zappa-default-{stage}.zip")
+    output = output or build_dir / f"ticketing-{stage}.zip"
+    zappa_zip = zappa_package(venv, stage, output.parent / f"zappa-default-{stage}.zip")
     manifest = static_manifest(venv)
-    ours = optimise(zappa_zip, manifest, venv / "bin" / "python",
-                    output or build_dir / f"ticketing-{stage}.zip")  # fmt: skip
+    ours = optimise(zappa_zip, manifest, venv / "bin" / "python", output)
     return {"package": ours, "zappa": zappa_zip, "venv": venv}
 
 

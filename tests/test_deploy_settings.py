@@ -2,12 +2,11 @@
 the same hashed names as the manifest shipped in the package."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
+
+from tests.test_settings import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,23 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def lambda_environment(stage="production", **extra):
     """The function's environment: zappa_settings.json variables plus the stage secret's."""
     zappa = json.loads((ROOT / "zappa_settings.json").read_text())[stage]
-    test_only = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env = {k: v for k, v in os.environ.items() if k not in test_only}
-    env.update(zappa["environment_variables"])
-    env.update(SECRET_KEY="p" * 64 + "-from-the-stage-secret", DATABASE_URL="sqlite:///:memory:")
-    env.update(extra)
-    return env
-
-
-def manage(*args, env):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
+    secrets = {"SECRET_KEY": "p" * 64 + "-from-the-stage-secret", "DATABASE_URL": "sqlite://"}
+    return {**zappa["environment_variables"], **secrets, **extra}
 
 
 def test_production_stage_passes_check_deploy():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=lambda_environment())
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=lambda_environment())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -42,7 +30,7 @@ def test_production_stage_trusts_cloudfront_host_and_stays_https():
         "print(s.USE_X_FORWARDED_HOST, s.SECURE_SSL_REDIRECT, s.DEBUG, s.STATIC_URL, "
         "s.ALLOWED_HOSTS)"
     )
-    result = manage("shell", "--no-imports", "-c", code, env=lambda_environment())
+    result = run_manage("shell", "--no-imports", "-c", code, env=lambda_environment())
     assert result.stdout.split(" ", 4) == [
         "True", "True", "False", "https://tickets.example.com/static/",
         "['tickets.example.com', '.cloudfront.net', '.execute-api.eu-central-1.amazonaws.com']\n",
@@ -57,10 +45,10 @@ def test_collectstatic_to_s3_matches_the_packaged_manifest(aws):
         Bucket="ticketing-static-test",
         CreateBucketConfiguration={"LocationConstraint": "eu-central-1"},
     )
-    published = manage("collectstatic", "--noinput",
+    published = run_manage("collectstatic", "--noinput",
                        env=lambda_environment(STATIC_BUCKET="ticketing-static-test"))  # fmt: skip
     assert published.returncode == 0, published.stderr
-    built = manage("collectstatic", "--noinput", env=lambda_environment())
+    built = run_manage("collectstatic", "--noinput", env=lambda_environment())
     assert built.returncode == 0, built.stderr
 
     local = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())["paths"]

@@ -9,13 +9,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import zipfile
 
 import pytest
 
 from infra.invoke import api_gateway_event, invoke, lambda_runtime, runtime_python, unpack
 from infra.package import ROOT, build
+from tests.test_settings import run_manage
 
 CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
 STAGE = "production"
@@ -37,12 +37,10 @@ def built(tmp_path_factory):
 
 
 def manage(*args, database_url):
-    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
-    env.update(DATABASE_URL=database_url, SECRET_KEY="package-test-database-setup")
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-        capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    secret_key = "package-test-database-setup"
+    result = run_manage(*args, env={"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
 
 
 @pytest.fixture(scope="session")
