@@ -237,6 +237,26 @@ def test_admin_behind_cloudfront_has_no_stage_prefix(call):
     assert "Secure" in header(login, "Set-Cookie")
 
 
+def test_staff_signs_in_behind_cloudfront(call):
+    """CSRF's origin check and the redirect both go by the public host, over HTTPS."""
+    secret = "a" * 32  # Django accepts its unmasked CSRF secret as the form token
+    body = f"csrfmiddlewaretoken={secret}&username=demo&password=demo&next=/admin/"
+    (response,) = call(
+        api_gateway_event("/admin/login/", method="POST", body=body,
+                          via_cloudfront_host=CDN_HOST, headers={
+                              "Content-Type": "application/x-www-form-urlencoded",
+                              "Cookie": f"csrftoken={secret}",
+                              "Origin": f"https://{CDN_HOST}",
+                              "Referer": f"https://{CDN_HOST}/admin/login/",
+                          }),
+    )  # fmt: skip
+    assert response["statusCode"] == 302, response.get("body", "")[:1000]
+    assert header(response, "Location") == "/admin/"
+    cookies = {k.lower(): v for k, v in response["multiValueHeaders"].items()}["set-cookie"]
+    session = next(cookie for cookie in cookies if cookie.strip().startswith("sessionid="))
+    assert "Secure" in session and "HttpOnly" in session
+
+
 def test_raw_execute_api_url_keeps_the_stage_prefix(call):
     redirect, login = call(api_gateway_event("/admin/"), api_gateway_event("/admin/login/"))
     assert redirect["statusCode"] == 302
