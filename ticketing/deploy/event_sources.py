@@ -75,7 +75,9 @@ class MappingResult:
     notes: list[str]
 
 
-def ensure_kinesis_mapping(lambda_client, function_name: str, trigger: KinesisTrigger):
+def ensure_kinesis_mapping(
+    lambda_client, function_name: str, trigger: KinesisTrigger
+) -> MappingResult:
     """Create the mapping from `trigger.stream_arn` to the function, or bring it in line."""
     function_arn = lambda_client.get_function(FunctionName=function_name)["Configuration"][
         "FunctionArn"
