@@ -124,8 +124,10 @@ def api_gateway_event(
             "domainName": API_HOST,
             "apiId": API_ID,
         },
-        "body": body,
-        "isBase64Encoded": False,
+        # The API's binary media type is */* (Zappa's binary_support), so API Gateway hands every
+        # request body over base64-encoded.
+        "body": base64.b64encode(body.encode()).decode() if body is not None else None,
+        "isBase64Encoded": body is not None,
     }
 
 

@@ -5,6 +5,7 @@ called in fresh `python -I -S -B` processes that see only the package and what t
 provides (`infra.invoke`), against a migrated, seeded database of their own.
 """
 
+import base64
 import json
 import os
 import re
@@ -25,6 +26,9 @@ from infra.invoke import (
 from infra.package import ROOT, build
 from tests.test_settings import run_manage
 
+# Built in parallel on their own branches (widget, tracking, checkout): each test runs as soon as
+# the part it calls is on main, and was run against a merge of the three.
+MERGED_LATER = "not on main yet: {} (branch {})"
 CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
 STAGE = "production"
 MAX_ZIP_BYTES = 25 * 2**20
@@ -194,6 +198,7 @@ def test_zappa_settings_in_the_package_are_production(built):
     settings = (built["task"] / "zappa_settings.py").read_text()
     assert "API_STAGE='production'" in settings
     assert "DEBUG=False" in settings and "LOG_LEVEL='INFO'" in settings
+    assert "BINARY_SUPPORT=True" in settings  # /t.gif; API Gateway takes */* as binary
     assert "APP_MODULE='ticketing.deploy.wsgi'" in settings
     assert "DJANGO_SETTINGS='ticketing.settings'" in settings
     assert "SECRET_KEY" not in settings and "DATABASE_URL" not in settings
@@ -257,6 +262,27 @@ def test_staff_signs_in_behind_cloudfront(call):
     assert "Secure" in session and "HttpOnly" in session
 
 
+def test_tracking_pixel_is_binary(aws, call, package_database):
+    """GET /t.gif answers a GIF: API Gateway needs binary bodies base64-encoded (binary_support)."""
+    import boto3
+
+    pytest.importorskip(
+        "ticketing.tracking.views", reason=MERGED_LATER.format("/t.gif", "tracking")
+    )
+    boto3.client("kinesis", region_name="eu-central-1").create_stream(
+        StreamName="ticketing-tracking-production", ShardCount=1
+    )
+    query = {"id": str(uuid.uuid4()), "type": "view",
+             "artist": package_database["event"]["artist_slug"]}  # fmt: skip
+    (response,) = call(
+        api_gateway_event("/t.gif", query=query, via_cloudfront_host=CDN_HOST), aws_endpoint=aws
+    )
+    assert response["statusCode"] == 200, response.get("body")
+    assert header(response, "Content-Type") == "image/gif"
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]).startswith(b"GIF89a")
+
+
 def test_raw_execute_api_url_keeps_the_stage_prefix(call):
     redirect, login = call(api_gateway_event("/admin/"), api_gateway_event("/admin/login/"))
     assert redirect["statusCode"] == 302
@@ -270,10 +296,6 @@ def test_unknown_forwarded_host_is_refused(call):
 
 
 # --- the widget API, the tracking pipeline, hold expiry ----------------------------------------
-# Built in parallel on their own branches (widget, tracking, checkout): each test runs as soon as
-# the part it calls is on main, and was run against a merge of the three.
-
-MERGED_LATER = "not on main yet: {} (branch {})"
 
 
 def test_widget_api_through_cloudfront_is_cacheable(call, package_database):
