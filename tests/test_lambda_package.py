@@ -13,11 +13,14 @@ import subprocess
 import uuid
 import zipfile
 
+import boto3
 import pytest
+from zappa.core import Zappa
 
 from infra.invoke import (
     api_gateway_event,
     invoke,
+    kinesis_event,
     lambda_runtime,
     runtime_python,
     scheduled_event,
@@ -26,9 +29,6 @@ from infra.invoke import (
 from infra.package import ROOT, build
 from tests.test_settings import run_manage
 
-# Built in parallel on their own branches (widget, tracking, checkout): each test runs as soon as
-# the part it calls is on main, and was run against a merge of the three.
-MERGED_LATER = "not on main yet: {} (branch {})"
 CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
 STAGE = "production"
 MAX_ZIP_BYTES = 25 * 2**20
@@ -264,11 +264,6 @@ def test_staff_signs_in_behind_cloudfront(call):
 
 def test_tracking_pixel_is_binary(aws, call, package_database):
     """GET /t.gif answers a GIF: API Gateway needs binary bodies base64-encoded (binary_support)."""
-    import boto3
-
-    pytest.importorskip(
-        "ticketing.tracking.views", reason=MERGED_LATER.format("/t.gif", "tracking")
-    )
     boto3.client("kinesis", region_name="eu-central-1").create_stream(
         StreamName="ticketing-tracking-production", ShardCount=1
     )
@@ -299,7 +294,6 @@ def test_unknown_forwarded_host_is_refused(call):
 
 
 def test_widget_api_through_cloudfront_is_cacheable(call, package_database):
-    pytest.importorskip("widget.views", reason=MERGED_LATER.format("the widget API", "widget"))
     path = f"/widget/v1/artists/{package_database['event']['artist_slug']}/events"
     (first,) = call(api_gateway_event(path, via_cloudfront_host=CDN_HOST, query={"limit": "5"}))
     assert first["statusCode"] == 200, first.get("body", "")[:2000]
@@ -338,13 +332,6 @@ def hit_counts(database_url, artist_slug):
 def test_tracking_hits_reach_the_counters_through_kinesis(aws, call, package_database):
     """The beacon writes to the stream; the stream's batch, delivered as the event source mapping
     delivers it, is counted: both through the packaged handler, Kinesis being moto."""
-    pytest.importorskip(
-        "ticketing.tracking.consumer", reason=MERGED_LATER.format("the consumer", "tracking")
-    )
-    import boto3
-
-    from infra.invoke import kinesis_event
-
     stream = "ticketing-tracking-production"  # TRACKING_STREAM of the production stage
     kinesis = boto3.client("kinesis", region_name="eu-central-1")
     kinesis.create_stream(StreamName=stream, ShardCount=1)
@@ -379,11 +366,6 @@ def test_tracking_hits_reach_the_counters_through_kinesis(aws, call, package_dat
 
 
 def test_scheduled_expiry_releases_lapsed_holds(call, package_database):
-    pytest.importorskip(
-        "ticketing.orders.handlers", reason=MERGED_LATER.format("hold expiry", "checkout")
-    )
-    from zappa.core import Zappa
-
     url, slug = package_database["url"], package_database["event"]["slug"]
     hold = json.loads(manage("shell", "--no-imports", "-c", (
         "import datetime, json; from django.utils import timezone; "
