@@ -213,6 +213,30 @@ def test_beacons_are_packed_into_records_and_counted_from_them(kinesis_sink, str
     assert counts() == {("view", None, None, False): 60}
 
 
+def test_a_flush_sends_what_was_buffered_when_it_began(kinesis_sink, stream, promoter_a):
+    # Under steady traffic beacons keep arriving while a PutRecords call is on the wire. They
+    # wait for the next flush: draining until empty would never stop, in tiny calls.
+    now = int(time.time() * 1000)
+    calls = []
+    put_records = kinesis_sink.client.put_records
+
+    def put_while_traffic_arrives(**request):
+        calls.append(len(request["Records"]))
+        if len(calls) < 3:  # bounded, so that a sink that drains until empty fails, not hangs
+            kinesis_sink.submit(encode_beacon([hit()], {"at": now, "bot": False}))
+        return put_records(**request)
+
+    kinesis_sink.client.put_records = put_while_traffic_arrives
+    for _ in range(20):
+        kinesis_sink.submit(encode_beacon([hit()], {"at": now, "bot": False}))
+    kinesis_sink.flush()
+
+    assert calls == [1] and kinesis_sink.stats.delivered == 20
+    assert kinesis_sink.pending == 1  # the one that arrived during the call, for the next flush
+    kinesis_sink.flush()
+    assert kinesis_sink.stats.delivered == 21
+
+
 def test_kinesis_down_answers_at_once_and_counts_the_loss(client, settings, aws, promoter_a,
                                                           monkeypatch, caplog):  # fmt: skip
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there

@@ -90,21 +90,25 @@ class BufferedSink:
 
     # --- flushing -----------------------------------------------------------------------------
     def flush(self) -> None:
-        """Deliver everything buffered now, in the calling thread."""
+        """Deliver what is buffered now, in the calling thread.
+
+        Only what is there when it starts: beacons that arrive during a delivery wait for the
+        next flush. Draining until empty would, under steady traffic, never stop, and send a
+        stream of tiny PutRecords calls instead of full batches.
+        """
         with self._flush_lock:
-            while True:
-                with self._lock:
-                    batch, self._buffer = self._buffer, []
-                if not batch:
-                    return
-                try:
-                    self.deliver(batch)
-                except Exception:
-                    self.stats.lost += len(batch)
-                    logger.exception(
-                        "tracking: lost %d beacon(s); %d lost by this process so far",
-                        len(batch), self.stats.lost,
-                    )  # fmt: skip
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            try:
+                self.deliver(batch)
+            except Exception:
+                self.stats.lost += len(batch)
+                logger.exception(
+                    "tracking: lost %d beacon(s); %d lost by this process so far",
+                    len(batch), self.stats.lost,
+                )  # fmt: skip
 
     def flush_after_request(self, **kwargs) -> None:
         if self._buffer:
