@@ -38,6 +38,21 @@ def buy(client, sale, quantities, **extra):
     return client.post(f"/e/{sale['event'].slug}/hold", data)
 
 
+def test_prices_read_in_each_currencys_own_minor_unit(
+    client, sale, django_capture_on_commit_callbacks
+):
+    sale["ga"].currency, sale["ga"].price = "JPY", 6500
+    sale["ga"].save()
+    sale["vip"].delete()
+    page = client.get(f"/e/{sale['event'].slug}/").content.decode()
+    assert "6,500 JPY" in page and "6500.00" not in page
+
+    hold = services.create_hold([{"ticket_type": sale["ga"].pk, "quantity": 2}])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_order(hold.token, name="Ada", email="ada@example.com")
+    assert "13,000 JPY" in mail.outbox[0].body
+
+
 def test_event_page_lists_types_with_prices_and_pickers_within_limits(client, sale):
     services.create_hold([{"ticket_type": sale["vip"].pk, "quantity": 1}])
     response = client.get(f"/e/{sale['event'].slug}/")

@@ -6,6 +6,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
+from ticketing.events.money import format_money
 
 from . import services
 from .models import Hold, HoldItem, Order, Ticket
@@ -60,7 +61,7 @@ class OrderAdmin(PromoterScopedAdmin):
 
     @admin.display(description="Total", ordering="total")
     def total_display(self, order):
-        return f"{order.total} {order.currency}"
+        return format_money(order.total, order.currency)
 
     def has_add_permission(self, request):
         return False  # orders come from checkout
