@@ -84,10 +84,17 @@ def test_event_page_before_on_sale_shows_a_locked_form_and_countdown(client, sal
     assert "disabled" in re.search(r"<fieldset[^>]*>", page).group(0)
 
 
-def test_cancelled_and_closed_events_say_so_without_a_form(client, sale):
-    Event.objects.filter(pk=sale["event"].pk).update(status=Event.Status.CANCELLED)
+@pytest.mark.parametrize(
+    "change, notice",
+    [
+        ({"status": Event.Status.CANCELLED}, "This event is cancelled."),
+        ({"off_sale_at": timezone.now() - dt.timedelta(minutes=1)}, "Ticket sales have closed."),
+    ],
+)
+def test_cancelled_and_closed_events_say_so_without_a_form(client, sale, change, notice):
+    Event.objects.filter(pk=sale["event"].pk).update(**change)
     page = client.get(f"/e/{sale['event'].slug}/").content.decode()
-    assert "This event is cancelled." in page and "<form" not in page.split("<main")[1]
+    assert notice in page and "<form" not in page.split("<main")[1]
 
 
 def test_buy_hold_order_confirmation_and_email(client, sale, django_capture_on_commit_callbacks):

@@ -227,14 +227,22 @@ class Event(models.Model):
         types = self.ticket_type_list
         return bool(types) and all(t.remaining == 0 for t in types)
 
-    def is_on_sale(self, now=None) -> bool:
+    def sales_state(self, now=None) -> str:
+        """Whether the event sells at `now`, inventory aside: `on_sale`, `not_yet_on_sale`,
+        `sales_closed`, `event_cancelled` or `event_unpublished`."""
         now = now or timezone.now()
-        return (
-            self.is_published
-            and self.status != self.Status.CANCELLED
-            and self.on_sale_at <= now < self.sales_close_at
-            and not self.is_sold_out
-        )
+        if not self.is_published:
+            return "event_unpublished"
+        if self.status == self.Status.CANCELLED:
+            return "event_cancelled"
+        if now < self.on_sale_at:
+            return "not_yet_on_sale"
+        if now >= self.sales_close_at:
+            return "sales_closed"
+        return "on_sale"
+
+    def is_on_sale(self, now=None) -> bool:
+        return self.sales_state(now) == "on_sale" and not self.is_sold_out
 
 
 class TicketType(models.Model):

@@ -1,4 +1,5 @@
-"""Amounts of money as people read them: in the currency's own minor unit (¥6,500, not 6500.00)."""
+"""Amounts of money as people read them: in the currency's own minor unit (6,500 JPY, not
+6500.00 JPY)."""
 
 from decimal import Decimal
 

@@ -100,10 +100,10 @@ class HoldOutput(serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="The hold's page, to finish in a browser.")
 
     def get_total(self, hold) -> str:
-        return str(selectors.hold_total(hold))
+        return str(selectors.hold_total(hold)[0])
 
     def get_currency(self, hold) -> str:
-        return hold.item_list[0].ticket_type.currency
+        return selectors.hold_total(hold)[1]
 
     def get_url(self, hold) -> str:
         return self.context["request"].build_absolute_uri(hold.get_absolute_url())
@@ -142,14 +142,9 @@ class OrderOutput(serializers.Serializer):
         return self.context["request"].build_absolute_uri(order.get_absolute_url())
 
 
-def _hold_response(request, hold, code=status.HTTP_200_OK) -> Response:
-    response = Response(HoldOutput(hold, context={"request": request}).data, status=code)
-    patch_cache_control(response, private=True, no_store=True)
-    return response
-
-
-def _order_response(request, order, code=status.HTTP_200_OK) -> Response:
-    response = Response(OrderOutput(order, context={"request": request}).data, status=code)
+def _private_response(serializer, request, obj, code=status.HTTP_200_OK) -> Response:
+    """A hold or an order: for its holder only, never stored by a cache."""
+    response = Response(serializer(obj, context={"request": request}).data, status=code)
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -227,13 +222,13 @@ class Holds(APIView):
         hold = services.create_hold(
             data["items"], affiliate_key=data.get("affiliate"), click_id=data.get("click")
         )
-        return _hold_response(request, hold, status.HTTP_201_CREATED)
+        return _private_response(HoldOutput, request, hold, status.HTTP_201_CREATED)
 
 
 class HoldDetail(APIView):
     @extend_schema(summary="A hold", responses={200: HoldOutput, **_errors(404)})
     def get(self, request, token):
-        return _hold_response(request, selectors.live_hold(token))
+        return _private_response(HoldOutput, request, selectors.hold_by_token(token))
 
     @extend_schema(
         summary="Release a hold",
@@ -271,7 +266,7 @@ class HoldOrder(APIView):
             site_url=request.build_absolute_uri("/"),
         )
         order = selectors.order_by_access_key(order.code, order.access_key)
-        response = _order_response(request, order, status.HTTP_201_CREATED)
+        response = _private_response(OrderOutput, request, order, status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -290,7 +285,7 @@ class OrderDetail(APIView):
         order = selectors.order_by_code_and_email(code, email)
         if order is None:
             raise Http404
-        return _order_response(request, order)
+        return _private_response(OrderOutput, request, order)
 
 
 def _valid(serializer_class, data) -> dict:

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 logger = logging.getLogger(__name__)
 
@@ -14,13 +15,13 @@ def send_order_confirmation(order, site_url: str = "") -> bool:
     can still open it from the confirmation page or the lookup."""
     order = type(order).objects.select_related("event__artist", "event__venue").get(pk=order.pk)
     tickets = list(order.tickets.select_related("ticket_type"))
-    base = (getattr(settings, "SITE_URL", "") or site_url).rstrip("/")
+    base = (settings.SITE_URL or site_url).rstrip("/")
     context = {
         "order": order,
         "event": order.event,
         "tickets": tickets,
         "order_url": f"{base}{order.get_absolute_url()}",
-        "lookup_url": f"{base}/orders/lookup/",
+        "lookup_url": f"{base}{reverse('orders:lookup')}",
     }
     message = EmailMultiAlternatives(
         subject=f"Your tickets for {order.event.display_name} – order {order.code}",

@@ -1,11 +1,11 @@
 """What can go wrong in checkout, as the services say it: a stable `code` for programs, a
 `message` for people, and `details` (field errors, what is still available). Each class names
-the HTTP status that the API and the pages answer it with."""
+the HTTP status that the API answers it with."""
 
 
 class CheckoutError(Exception):
     code = "error"
-    status = 400  # the HTTP status the API and the pages answer with
+    status = 400  # the HTTP status the API answers with
 
     def __init__(self, message: str, *, code: str | None = None, **details):
         super().__init__(message)

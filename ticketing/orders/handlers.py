@@ -4,21 +4,15 @@
 hold already stops counting when someone next buys for that event; this only tidies up.
 """
 
-import os
+from django.apps import apps
 
+from ticketing.lambda_entry import setup_django
 
-def _django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketing.settings")
-    from django.apps import apps
+if not apps.ready:
+    setup_django()
 
-    if not apps.ready:  # Zappa usually set Django up already; a bare invocation has not
-        import django
-
-        django.setup()
+from .services import expire_holds as release_lapsed
 
 
 def expire_holds(event, context):
-    _django()
-    from .services import expire_holds as release_lapsed
-
     return {"released": release_lapsed()}

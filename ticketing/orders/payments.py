@@ -2,9 +2,9 @@
 
 A provider is any class with the `PaymentProvider` shape, listed by dotted path in
 `settings.PAYMENT_PROVIDERS` (the first one is the default). The order service asks it, inside
-the order's transaction, what the order's payment status is. A card provider that redirects to
-a payment page will answer `pending` and confirm later through its own webhook view; none of
-that touches the inventory guard.
+the order's transaction, what the order's payment status is. A card provider would answer
+`pending` (adding, say, where to send the fan to pay) and confirm later through its own webhook
+view; none of that touches the inventory guard.
 """
 
 from dataclasses import dataclass
@@ -19,8 +19,6 @@ from django.utils.module_loading import import_string
 @dataclass(frozen=True)
 class PaymentResult:
     status: str  # one of Order.PaymentStatus
-    reference: str = ""
-    redirect_url: str = ""  # where to send the fan next (a card page), if anywhere
 
 
 class PaymentProvider(Protocol):

@@ -24,22 +24,20 @@ class SaleStatus:
     details: dict = field(default_factory=dict)
 
 
+SALE_MESSAGES = {
+    "on_sale": "On sale.",
+    "not_yet_on_sale": "Tickets are not on sale yet.",
+    "sales_closed": "Ticket sales have closed.",
+    "event_cancelled": "This event has been cancelled.",
+    "event_unpublished": "This event is not published.",
+}
+
+
 def sale_status(event: Event, now=None) -> SaleStatus:
     """Whether the event sells at `now` (sold-out is the inventory's answer, not this one)."""
-    now = now or timezone.now()
-    if not event.is_published:
-        return SaleStatus("event_unpublished", "This event is not published.")
-    if event.status == Event.Status.CANCELLED:
-        return SaleStatus("event_cancelled", "This event has been cancelled.")
-    if now < event.on_sale_at:
-        return SaleStatus(
-            "not_yet_on_sale",
-            "Tickets are not on sale yet.",
-            {"on_sale_at": event.on_sale_at.isoformat()},
-        )
-    if now >= event.sales_close_at:
-        return SaleStatus("sales_closed", "Ticket sales have closed.")
-    return SaleStatus("on_sale", "On sale.")
+    code = event.sales_state(now)
+    details = {"on_sale_at": event.on_sale_at.isoformat()} if code == "not_yet_on_sale" else {}
+    return SaleStatus(code, SALE_MESSAGES[code], details)
 
 
 def lapsed_seats(event: Event, now=None) -> dict[int, int]:
@@ -63,8 +61,7 @@ def availability(event: Event, now=None) -> list[dict]:
     lapsed = lapsed_seats(event, now)
     rows = []
     for ticket_type in event.ticket_type_list:
-        free = ticket_type.capacity - ticket_type.sold - ticket_type.held
-        remaining = max(free + lapsed.get(ticket_type.pk, 0), 0)
+        remaining = ticket_type.remaining + lapsed.get(ticket_type.pk, 0)
         rows.append(
             {
                 "ticket_type": ticket_type,
@@ -75,8 +72,8 @@ def availability(event: Event, now=None) -> list[dict]:
     return rows
 
 
-def live_hold(token: str) -> Hold:
-    """A hold with its event and items, by its token, or 404."""
+def hold_by_token(token: str) -> Hold:
+    """A hold in any state, with its event and items, by its token, or 404."""
     hold = get_object_or_404(
         Hold.objects.select_related("event__artist", "event__venue"), token=token
     )
@@ -84,8 +81,11 @@ def live_hold(token: str) -> Hold:
     return hold
 
 
-def hold_total(hold: Hold):
-    return sum(item.ticket_type.price * item.quantity for item in hold.item_list)
+def hold_total(hold: Hold) -> tuple[Decimal, str]:
+    """What the hold's seats cost, in its one currency; `hold.item_list` must be loaded."""
+    items = hold.item_list
+    total = sum((item.ticket_type.price * item.quantity for item in items), Decimal(0))
+    return total, items[0].ticket_type.currency
 
 
 def _with_tickets(queryset):

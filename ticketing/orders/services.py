@@ -24,7 +24,6 @@ Payment is not known here beyond `payments.provider_for`: the inventory code onl
 import datetime as dt
 import logging
 import uuid
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -44,7 +43,7 @@ from .errors import (
     NotOnSale,
 )
 from .models import Hold, HoldItem, Order, Ticket, new_order_code
-from .selectors import sale_status
+from .selectors import hold_total, sale_status
 
 logger = logging.getLogger(__name__)
 
@@ -368,8 +367,8 @@ def _replay(key: str, token: str) -> Order | None:
 
 def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
     items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
-    total = sum((item.ticket_type.price * item.quantity for item in items), Decimal(0))
-    currency = items[0].ticket_type.currency
+    hold.item_list = items
+    total, currency = hold_total(hold)
     provider = payments.provider_for(payment_provider, total, currency)
     if provider is None:
         raise InvalidRequest("This payment method is not available.", payment=payment_provider)
@@ -391,7 +390,6 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
         total=total,
         currency=currency,
         payment_provider=provider.key,
-        payment_status=Order.PaymentStatus.PENDING,
         affiliate_id=hold.affiliate_id,
         click_id=hold.click_id,
         idempotency_key=key,

@@ -10,10 +10,8 @@ forged cross-site POST can do nothing the forger could not do by posting directl
 for themselves, or act on a hold whose secret token they would already have to know.
 """
 
-import time
 import uuid
 
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -47,7 +45,6 @@ def _event_context(event, request_data, *, error=None, chosen=None) -> dict:
         "rows": rows,
         "sold_out": status.code == "on_sale" and not any(row["available"] for row in rows),
         "on_sale_at_ms": _ms(event.on_sale_at),
-        "server_now_ms": time.time_ns() // 1_000_000,
         "affiliate": (request_data.get("affiliate") or "")[:32],
         "click": (request_data.get("click") or "")[:64],
         "error": error,
@@ -108,7 +105,7 @@ def _private(response):
 
 @require_GET
 def hold_page(request, token):
-    hold = selectors.live_hold(token)
+    hold = selectors.hold_by_token(token)
     if hold.state == Hold.State.ORDERED:
         return redirect(hold.order)  # only the fan who held it knows this URL
     now = timezone.now()
@@ -117,8 +114,7 @@ def hold_page(request, token):
 
 def _render_hold(request, hold, now, *, error=None, values=None, status=200):
     live = hold.is_live(now)
-    total = selectors.hold_total(hold)
-    currency = hold.item_list[0].ticket_type.currency
+    total, currency = selectors.hold_total(hold)
     context = {
         "hold": hold,
         "event": hold.event,
@@ -127,7 +123,6 @@ def _render_hold(request, hold, now, *, error=None, values=None, status=200):
         "currency": currency,
         "payment": payments.provider_for(None, total, currency),
         "expires_at_ms": _ms(hold.expires_at),
-        "server_now_ms": time.time_ns() // 1_000_000,
         "idempotency_key": uuid.uuid4(),
         "values": values or {},
         "error": error,
@@ -145,10 +140,10 @@ def order_create(request, token):
             name=request.POST.get("name"),
             email=request.POST.get("email"),
             idempotency_key=request.POST.get("idempotency_key"),
-            site_url=settings.SITE_URL or request.build_absolute_uri("/"),
+            site_url=request.build_absolute_uri("/"),
         )
     except CheckoutError as error:
-        hold = selectors.live_hold(token)
+        hold = selectors.hold_by_token(token)
         if hold.state == Hold.State.ORDERED:
             return redirect(hold.order)
         values = {"name": request.POST.get("name", ""), "email": request.POST.get("email", "")}
@@ -162,7 +157,7 @@ def order_create(request, token):
 @csrf_exempt  # see the module docstring
 @require_POST
 def hold_release(request, token):
-    hold = selectors.live_hold(token)
+    hold = selectors.hold_by_token(token)
     try:
         services.release_hold(token)
     except CheckoutError:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import django
 from django.apps import apps
 
-if not apps.ready:  # imported by a bare Lambda runtime rather than through Zappa's Django setup
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketing.settings")
-    django.setup()
+from ticketing.lambda_entry import setup_django
+
+if not apps.ready:
+    setup_django()
 
 from django.db import close_old_connections, connection
 
