@@ -2,18 +2,21 @@
 
 The CDN absorbs almost all of the widget's traffic; this cache absorbs what reaches the origin
 (one request per CDN edge and expiry, a burst of misses after a deploy, the local demo page) by
-keeping the encoded body and its ETag for a few seconds (`WIDGET_ORIGIN_CACHE_SECONDS`; 0 turns it
-off).
+keeping the encoded body and its ETag for a few seconds (`WIDGET_ORIGIN_CACHE_SECONDS`; with 0
+every request runs the query).
 
 Freshness: saving or deleting anything the body shows (artists, events, venues, ticket types,
 affiliates) and the catalogue's bulk writes clear this process's cache at once. The checkout moves
 the `sold`/`held` counters with conditional `QuerySet.update()` statements, which fire no signals,
 and other processes (gunicorn workers, Lambda containers) never hear of this one's writes: for
-those, by design, the TTL is what bounds how stale the availability shown can be.
+those, by design, the TTL is what bounds how stale the availability shown can be. One more lag
+is the checkout's own: seats in lapsed holds count as taken here until `expire_holds` releases
+them (every minute), while a buyer on the event page already gets them.
 
 ETag stability: when an entry is rebuilt and the data it shows is unchanged, the previous body
 (with its `generated_at` and ETag) is served again, so that a client or CDN revalidating with
-If-None-Match gets a 304 instead of the same list with a new timestamp.
+If-None-Match gets a 304 instead of the same list with a new timestamp. So `generated_at` says
+when the data shown was first built, which is what a client comparing it needs.
 """
 
 import hashlib
@@ -44,8 +47,7 @@ def strong_etag(body: bytes) -> str:
 
 
 class OriginCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES):
-        self.max_entries = max_entries
+    def __init__(self):
         self._entries: dict[Hashable, Rendering] = {}
 
     def fresh(self, key: Hashable) -> Rendering | None:
@@ -67,7 +69,7 @@ class OriginCache:
         entry = Rendering(
             status, content, body, etag, time.monotonic() + settings.WIDGET_ORIGIN_CACHE_SECONDS
         )
-        if previous is None and len(self._entries) >= self.max_entries:
+        if previous is None and len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()  # crude, but bounded: keys come from the query string
         self._entries[key] = entry
         return entry
@@ -78,18 +80,10 @@ class OriginCache:
 
 origin_cache = OriginCache()
 
-COUNTER_FIELDS = frozenset({"sold", "held"})
-
-
-def _catalogue_saved(sender, update_fields=None, **kwargs):
-    if update_fields and COUNTER_FIELDS.issuperset(update_fields):
-        return  # inventory moves on every sale: the TTL covers those, see above
-    origin_cache.clear()
-
 
 def connect_signals() -> None:
     for model in (Artist, Event, Venue, TicketType, Affiliate):
         uid = f"widget-origin-cache-{model.__name__}"
-        post_save.connect(_catalogue_saved, sender=model, dispatch_uid=uid)
+        post_save.connect(origin_cache.clear, sender=model, dispatch_uid=uid)
         post_delete.connect(origin_cache.clear, sender=model, dispatch_uid=uid)
     catalogue_changed.connect(origin_cache.clear, dispatch_uid="widget-origin-cache")

@@ -5,7 +5,6 @@ every request that misses both the CDN and the origin cache.
 """
 
 import datetime as dt
-import re
 import weakref
 import zoneinfo
 from dataclasses import dataclass
@@ -15,11 +14,6 @@ from django.conf import settings
 from django.db import connection
 
 from ticketing.events.models import Affiliate, Artist, Event, TicketType, Venue
-
-# What `Affiliate.public_key` can look like (`secrets.token_urlsafe`, at most 32 characters):
-# anything else is ignored without asking the database.
-AFFILIATE_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
-ARTIST_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # `Artist.slug`: a SlugField
 
 
 class EventStatus:
@@ -60,7 +54,8 @@ def event_status(
     """The status of one event; `remaining` is None for an event without ticket types.
 
     Agrees with `Event.is_on_sale`: an event is on sale between its on-sale moment and the close
-    of sales (its start unless `off_sale_at` says otherwise) while tickets remain.
+    of sales (its start unless `off_sale_at` says otherwise) while tickets remain. A postponed
+    event is `postponed` whatever its sales window: fans see that first.
     """
     if status == Event.Status.CANCELLED:
         return EventStatus.CANCELLED
@@ -167,8 +162,6 @@ def artist_tour(
 
     The affiliate key counts only when an active affiliate of the artist's promoter holds it.
     """
-    if affiliate_key and not AFFILIATE_KEY.fullmatch(affiliate_key):
-        affiliate_key = None
     params = [affiliate_key, connection.ops.adapt_datetimefield_value(now), slug, limit]
     rows = _tour_rows(params)
     if not rows:

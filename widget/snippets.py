@@ -5,9 +5,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from ticketing.events.models import Affiliate, Artist
-
-from .selectors import AFFILIATE_KEY, ARTIST_SLUG
+from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG, Affiliate, Artist
 
 THEMES = ("light", "dark", "auto")
 LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
@@ -40,16 +38,19 @@ class WidgetOptions:
         return [(name, getattr(self, name)) for name in names if getattr(self, name)]
 
 
+def tour_page_url(options: WidgetOptions) -> str:
+    """The same dates as a plain page: the snippet's `<noscript>` link."""
+    url = reverse("widget:tour-page", args=[options.artist])
+    return f"{url}?affiliate={options.affiliate}" if options.affiliate else url
+
+
 def embed_snippet(request, options: WidgetOptions) -> str:
-    tour_url = reverse("widget:tour-page", args=[options.artist])
-    if options.affiliate:
-        tour_url += f"?affiliate={options.affiliate}"
     return render_to_string(
         "widget/snippet.html",
         {
             "attributes": options.data_attributes(),
             "loader_url": request.build_absolute_uri(reverse("widget:loader")),
-            "tour_url": request.build_absolute_uri(tour_url),
+            "tour_url": request.build_absolute_uri(tour_page_url(options)),
         },
     ).strip()
 

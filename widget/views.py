@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from ticketing.events.demo import DEMO_ARTIST_SLUG
+from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG
 
 from . import payload, selectors, snippets
 from .cache import origin_cache
@@ -37,7 +38,7 @@ def parse_limit(raw: str | None) -> int:
 
 def parse_affiliate(raw: str | None) -> str | None:
     """`affiliate`: a public key; one that cannot be a key is ignored like an unknown one."""
-    return raw if raw and selectors.AFFILIATE_KEY.fullmatch(raw) else None
+    return raw if raw and AFFILIATE_KEY.fullmatch(raw) else None
 
 
 @require_safe
@@ -64,7 +65,7 @@ def artist_events(request, slug):
 def _build(request, key, slug: str, affiliate: str | None, limit: int):
     now = timezone.now()
     tour = None
-    if selectors.ARTIST_SLUG.fullmatch(slug):
+    if ARTIST_SLUG.fullmatch(slug):
         tour = selectors.artist_tour(slug, affiliate_key=affiliate, limit=limit, now=now)
     if tour is None:
         content = payload.error_content("not_found", f"No artist “{slug[:60]}”.")
@@ -94,7 +95,7 @@ def loader(request):
 @require_safe
 def tour_page(request, slug):
     """The `<noscript>` fallback: the same list as plain HTML, with links to the checkout."""
-    if not selectors.ARTIST_SLUG.fullmatch(slug):
+    if not ARTIST_SLUG.fullmatch(slug):
         raise Http404("No such artist.")
     affiliate = parse_affiliate(request.GET.get("affiliate"))
     tour = selectors.artist_tour(
@@ -116,6 +117,7 @@ def demo(request):
     context = {
         "options": options,
         "snippet": snippets.embed_snippet(request, options),
+        "tour_page_url": snippets.tour_page_url(options),
         "themes": snippets.THEMES,
         "languages": snippets.LANGUAGES,
         "api_url": request.build_absolute_uri(

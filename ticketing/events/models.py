@@ -5,6 +5,7 @@ Rules the database can hold are constraints, so no code path (admin, API, shell,
 store an event whose doors open after the show or a ticket type sold past its capacity.
 """
 
+import re
 import secrets
 import zoneinfo
 from decimal import Decimal
@@ -16,6 +17,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+# What an artist's slug and an affiliate's public key can look like, for the hot paths (widget
+# API, tracking beacon) to refuse anything else without asking the database.
+ARTIST_SLUG = re.compile(r"[-A-Za-z0-9_]{1,50}")  # `Artist.slug`: a SlugField
+AFFILIATE_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")  # `Affiliate.public_key`: token_urlsafe
 
 
 def validate_time_zone(value: str) -> None:

@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
 
+from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG
+
 MAX_HITS = 50
 MAX_BODY_BYTES = 16 * 1024
 KINDS = ("view", "click")
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-_SLUG = re.compile(r"[-A-Za-z0-9_]{1,50}\Z")
-_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
 
 
@@ -91,7 +91,7 @@ def validate_hit(raw, index: int = 0) -> dict:
         raise bad("id must be a string of up to 64 letters, digits, '-' or '_'")
     if kind not in KINDS:
         raise bad('type must be "view" or "click"')
-    if not isinstance(artist, str) or not _SLUG.match(artist):
+    if not isinstance(artist, str) or not ARTIST_SLUG.fullmatch(artist):
         raise bad("artist must be an artist slug")
     hit = {"id": hit_id, "type": kind, "artist": artist}
 
@@ -104,7 +104,7 @@ def validate_hit(raw, index: int = 0) -> dict:
         raise bad("a click needs its event")
     affiliate = raw.get("affiliate")
     if affiliate is not None:
-        if not isinstance(affiliate, str) or not _KEY.match(affiliate):
+        if not isinstance(affiliate, str) or not AFFILIATE_KEY.fullmatch(affiliate):
             raise bad("affiliate must be an affiliate's public key")
         hit["affiliate"] = affiliate
     ts = raw.get("ts")
