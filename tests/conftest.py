@@ -3,12 +3,15 @@ browser (Debian's Chromium through Playwright) and a real AWS stand-in (moto in 
 
 import datetime as dt
 import os
+import threading
+import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
 from ticketing.events.models import (
@@ -102,6 +105,53 @@ def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM_PATH).exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM_PATH}: apt-get install -y chromium")
     return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH}
+
+
+class ServerActivity:
+    """Requests the live server (a thread of this process) is serving or served lately."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.last_seen = 0.0
+
+    def started(self, **kwargs):
+        with self.lock:
+            self.in_flight += 1
+            self.last_seen = time.monotonic()
+
+    def finished(self, **kwargs):
+        with self.lock:
+            self.in_flight -= 1
+            self.last_seen = time.monotonic()
+
+    def wait_until_quiet(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.in_flight <= 0 and time.monotonic() - self.last_seen >= quiet:
+                    return
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def server_activity():
+    activity = ServerActivity()
+    request_started.connect(activity.started, dispatch_uid="test-server-activity")
+    request_finished.connect(activity.finished, dispatch_uid="test-server-activity")
+    yield activity
+    request_started.disconnect(dispatch_uid="test-server-activity")
+    request_finished.disconnect(dispatch_uid="test-server-activity")
+
+
+@pytest.fixture
+def context(context, server_activity):
+    """pytest-playwright's browser context, closed before the test database is flushed: a
+    closing page still sends its beacons (`pagehide`), and the live server must have answered
+    them before the flush's TRUNCATE, or the two deadlock."""
+    yield context
+    context.close()
+    server_activity.wait_until_quiet()
 
 
 def pytest_collection_modifyitems(items):
