@@ -1,8 +1,9 @@
 """Settings for the ticketing platform, read from the environment (12-factor).
 
-Every variable is listed with its default in the README. Production runs with DEBUG off, a
-SECRET_KEY from the environment and PostgreSQL through DATABASE_URL; the local run sets DEBUG=1
-and gets SQLite and a development key without any further setup.
+Every variable is listed with its default in the README. Production (the default) runs with DEBUG
+off, a SECRET_KEY from the environment and PostgreSQL through DATABASE_URL; a local development
+run (DJANGO_ENV=development: ./scripts/dev, or ./manage.py with no environment) gets DEBUG, SQLite
+and a development key without any further setup.
 """
 
 import os
@@ -30,18 +31,26 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG")
+# Which settings a process runs with: "production" (the default for everything that imports them:
+# Lambda, gunicorn, the WSGI module, tests) or "development" (./scripts/dev, and ./manage.py when
+# the environment names none: see manage.py). DEBUG=1 alone still means a local development run.
+DJANGO_ENV = os.environ.get("DJANGO_ENV") or ("development" if env_bool("DEBUG") else "production")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured('DJANGO_ENV must be "development" or "production".')
+DEVELOPMENT = DJANGO_ENV == "development"
+DEBUG = env_bool("DEBUG", DEVELOPMENT)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment when DEBUG is off "
-            "(set DEBUG=1 for a local development run)."
+            "SECRET_KEY must be set in the environment in production (DJANGO_ENV=production, the "
+            "default outside manage.py). For a local run: ./manage.py with no environment, "
+            "./scripts/dev, or DJANGO_ENV=development."
         )
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (DEBUG only)
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (development only)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEVELOPMENT else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
