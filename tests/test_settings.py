@@ -16,7 +16,13 @@ PRODUCTION_ENV = {
 
 # What the test run sets for itself (pyproject's pytest env), kept from child processes so that
 # they see only the environment a test gives them.
-TEST_ONLY = {"SECRET_KEY", "DEBUG", "DJANGO_ENV", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+TEST_ONLY = {
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_ENV",
+    "SECURE_SSL_REDIRECT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def clean_environment(env) -> dict:
