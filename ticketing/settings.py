@@ -8,6 +8,7 @@ and a development key without any further setup.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ticketing.content_security.ContentSecurityPolicyMiddleware",  # HTML responses only
 ]
 
 ROOT_URLCONF = "ticketing.urls"
@@ -134,6 +136,27 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+}
+
+# Content-Security-Policy of every HTML page (ticketing/content_security.py): nothing inline,
+# everything from this site or the static files host (STATIC_URL may name another origin).
+_STATIC_ORIGIN = urlsplit(STATIC_URL)
+_SELF = ["'self'"] + (
+    [f"{_STATIC_ORIGIN.scheme}://{_STATIC_ORIGIN.netloc}"] if _STATIC_ORIGIN.netloc else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": _SELF,
+        "style-src": _SELF,
+        "img-src": [*_SELF, "data:"],  # Swagger UI's icons are data: URIs in its stylesheet
+        "font-src": _SELF,
+        "connect-src": ["'self'"],  # the widget, the countdowns and the beacon call this site
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # Security: HTTPS everywhere outside DEBUG. CloudFront and API Gateway terminate TLS and say so
@@ -211,6 +234,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored: docs work without any CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from the public validator: it would be an image from another site (and a CSP
+    # violation), and it would send the schema's address there.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Dotted paths of payment providers (ticketing/orders/payments.py); the first is the default.
 PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
