@@ -68,6 +68,13 @@ def test_api_origin_maps_the_stage_away_and_gets_the_public_host(template, distr
 
 def test_everything_else_is_never_cached(template, distribution):
     default = distribution["DefaultCacheBehavior"]
+    # The managed policy that forwards CloudFront-Viewer-Address (the beacon's visitor address)
+    # and CloudFront-Viewer-Country with every viewer header but Host.
+    all_viewer_except_host = {"Fn::FindInMap": ["ManagedPolicy", "AllViewerExceptHostHeader", "Id"]}
+    assert default["OriginRequestPolicyId"] == all_viewer_except_host
+    assert template["Mappings"]["ManagedPolicy"]["AllViewerExceptHostHeader"]["Id"] == (
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    )
     caching_disabled = template["Mappings"]["ManagedPolicy"]["CachingDisabled"]["Id"]
     assert default["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicy", "CachingDisabled", "Id"]}
     assert caching_disabled == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
