@@ -3,7 +3,7 @@
 - **NUL characters.** PostgreSQL refuses U+0000 in text, so a NUL that reaches a lookup is a
   500 (`DataError`) on PostgreSQL, and silently stored or matched on SQLite. `RejectNulMiddleware`
   answers 400 to a request with one in its path, query string, cookies or form body: every value a
-  view can read from those comes through it. It costs the hot paths (widget API, beacon) three
+  view can read from those comes through it. It costs the hot paths (widget API, beacon) four
   substring checks; it reads no body but a form's, which the form's view reads anyway.
 - **JSON bodies** go through `parse_json` (the checkout API's parser, `ticketing.orders.parsers`,
   and any plain view that takes JSON): `\\u0000` is refused like a NUL elsewhere, and so is

@@ -331,7 +331,7 @@ def place_order(
     now = now or timezone.now()
     name, email = validate_customer(name, email)
     key = _idempotency_key(idempotency_key)
-    fingerprint = request_fingerprint(name, email, payment_provider) if key else ""
+    fingerprint = _request_fingerprint(name, email, payment_provider) if key else ""
     if key and (replayed := _replay(key, token, fingerprint)):
         return replayed, False
     try:
@@ -368,7 +368,7 @@ def _idempotency_key(raw) -> str | None:
     return key
 
 
-def request_fingerprint(name: str, email: str, payment_provider: str | None) -> str:
+def _request_fingerprint(name: str, email: str, payment_provider: str | None) -> str:
     """What an order request carries besides its hold, hashed: stored with its Idempotency-Key."""
     carried = json.dumps([name, email, payment_provider or ""], ensure_ascii=False)
     return hashlib.sha256(carried.encode()).hexdigest()
