@@ -25,18 +25,19 @@ TEST_ONLY = {
 }
 
 
-def clean_environment(env) -> dict:
-    return {**{k: v for k, v in os.environ.items() if k not in TEST_ONLY}, **env}
+def clean_environment(env, without=()) -> dict:
+    dropped = TEST_ONLY | set(without)
+    return {**{k: v for k, v in os.environ.items() if k not in dropped}, **env}
 
 
-def run_manage(*args, env):
-    return run_python("manage.py", *args, env=env)
+def run_manage(*args, env, without=()):
+    return run_python("manage.py", *args, env=env, without=without)
 
 
-def run_python(*args, env):
+def run_python(*args, env, without=()):
     return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT, env=clean_environment(env), capture_output=True, text=True, timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=clean_environment(env, without),
+        capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
 
@@ -47,12 +48,14 @@ SETTINGS_IN_USE = (
 
 
 def test_manage_py_with_no_environment_uses_the_development_settings_and_says_so():
-    result = run_manage("check", env={})
+    # A newcomer's shell: nothing set, not even the DATABASE_URL of a PostgreSQL test run.
+    result = run_manage("check", env={}, without={"DATABASE_URL"})
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert "using the local development settings" in result.stderr
 
-    result = run_manage("shell", "--no-imports", "-c", SETTINGS_IN_USE, env={})
+    result = run_manage("shell", "--no-imports", "-c", SETTINGS_IN_USE, env={},
+                        without={"DATABASE_URL"})  # fmt: skip
     assert result.stdout.split(" ", 2) == [
         "development", "True", "['localhost', '127.0.0.1', '[::1]'] django.db.backends.sqlite3\n",
     ], result.stderr  # fmt: skip
