@@ -18,6 +18,11 @@ How seats are never sold twice (pretix-style, explicit transactions):
   id); no transaction waits for a hold while holding an event or a ticket type, or for an event
   while holding a ticket type, so there is no deadlock cycle. (The back office keeps to it: a
   change form lowering a capacity locks the event, then its ticket types.)
+- An order is placed only while its event still sells: the event row is locked (FOR NO KEY
+  UPDATE, which conflicts with any UPDATE of the event but not with the key-share locks fans'
+  holds take) and re-read before the seats move. A cancel or unpublish committed first is seen;
+  one that comes later waits for the order's commit, so whatever it reads of the event's
+  orders after its UPDATE (to cancel them, say) includes this one.
 - The counters, a hold's state and an order's state are written here and nowhere else, through
   the models' `inventory` managers (`ticketing.owned_fields` refuses every other write).
 - The `tickettype_not_oversold` check constraint is the last line of defence.
@@ -47,7 +52,7 @@ from .errors import (
     NotOnSale,
 )
 from .models import Hold, HoldItem, Order, Ticket, new_order_code
-from .selectors import hold_total, sale_status
+from .selectors import hold_total, order_refusal, sale_status
 
 logger = logging.getLogger(__name__)
 
@@ -379,6 +384,7 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
     if provider is None:
         raise InvalidRequest("This payment method is not available.", payment=payment_provider)
 
+    _lock_selling_event(hold.event_id, now)  # right before the seats move: a short lock
     for item in items:
         moved = TicketType.inventory.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
             held=F("held") - item.quantity, sold=F("sold") + item.quantity
@@ -411,12 +417,26 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
     return order
 
 
+def _lock_selling_event(event_id: int, now) -> None:
+    """Lock the event's row until commit and refuse if it no longer sells (see the module
+    docstring): a cancel cannot slip in between the answer and the commit."""
+    event = (
+        Event.objects.select_for_update(no_key=True)
+        .only("is_published", "status", "on_sale_at", "off_sale_at", "starts_at")
+        .get(pk=event_id)
+    )
+    if refusal := order_refusal(event, now):
+        raise NotOnSale(refusal.message, code=refusal.code)
+
+
 def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=None) -> Order:
     """Sell seats of one type outside the fan checkout (the demo's sales): the same guard and
     the same records as a fan's order (a hold that becomes an order at once), without the sales
     window, the per-order limit or the confirmation email."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The event before its ticket types (`_convert` asks again; the lock is ours already).
+        _lock_selling_event(ticket_type.event_id, now)
         hold = Hold.objects.create(
             event_id=ticket_type.event_id, created_at=now, expires_at=now + dt.timedelta(minutes=1)
         )
