@@ -136,7 +136,7 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             writer.writerow([
                 day.isoformat(),
                 _cell(artists[artist].name),
-                _cell(event.display_name if event else "(list of events)"),
+                _cell(str(event) if event else "(list of events)"),
                 _cell(affiliate.name if affiliate else "(direct)"),
                 _cell(affiliate.domain if affiliate else ""),
                 figures.views, figures.clicks, _rate(figures.click_through_rate),
