@@ -152,6 +152,7 @@ class EventAdmin(PromoterScopedAdmin):
     ]  # fmt: skip
     search_fields = ["name", "slug", "artist__name", "venue__name", "venue__city"]
     date_hierarchy = "starts_at"  # in local days: LocalDateChangeList
+    ordering = ["starts_at"]
     autocomplete_fields = ["artist", "tour", "venue"]
     list_select_related = ["artist", "venue"]
     inlines = [TicketTypeInline]

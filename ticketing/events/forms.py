@@ -68,15 +68,24 @@ class CopyDatesForm(forms.Form):
 
 
 class DateRowForm(forms.Form):
-    """One new date: a day, a start time and a venue, the time being the venue's."""
+    """One new date: a day, a start time and a venue, the time being the venue's. A row without
+    a day is left out (its time and venue come prefilled from the template)."""
 
-    date = forms.DateField(widget=AdminDateWidget)
-    time = forms.TimeField(widget=AdminTimeWidget, help_text="At the venue.")
-    venue = forms.ModelChoiceField(queryset=None)
+    date = forms.DateField(widget=AdminDateWidget, required=False)
+    time = forms.TimeField(widget=AdminTimeWidget, required=False)
+    venue = forms.ModelChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, venues, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["venue"].queryset = venues
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date"):
+            for name in ("time", "venue"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Required for a new date.")
+        return data
 
 
 class BaseDateRowFormSet(forms.BaseFormSet):
@@ -97,9 +106,9 @@ class BaseDateRowFormSet(forms.BaseFormSet):
             self.shared.cleaned_data["on_sale"],
         )
         for form in self.forms:
-            if not form.has_changed():
-                continue
             data = form.cleaned_data
+            if not data.get("date"):
+                continue
             try:
                 self.planned.append(
                     services.plan_copy(
