@@ -94,17 +94,17 @@ def test_duplicating_to_another_zone_keeps_wall_clock_times(client, tour):
     assert early.sales_start_at == dt.datetime(YEAR, 6, 1, 10, tzinfo=TOKYO)
     assert early.sales_end_at == dt.datetime(YEAR, 6, 8, 10, tzinfo=TOKYO)
     assert tokyo.slug == f"{tour['artist'].slug}-tokyo-{YEAR}-10-09"
-    message = str(list(response.context["messages"])[0])
-    assert message.startswith("2 draft(s) created") and f"19:30 Asia/Tokyo" in message
+    message = str(next(iter(response.context["messages"])))
+    assert message.startswith("2 draft(s) created") and "19:30 Asia/Tokyo" in message
 
 
 def test_adding_dates_to_a_tour_with_their_own_on_sale(client, tour):
     client.force_login(tour["user"])
     url = reverse("admin:events_tour_add_dates", args=[tour["tour"].pk])
     assert f"Template: <strong>{tour['template']}</strong>" in client.get(url).content.decode()
-    data = {"template": tour["template"].pk, "on_sale_0": f"{YEAR}-07-01",
-            "on_sale_1": "09:00",
-            **rows(*[(f"{YEAR}-11-{d:02}", "20:00", tour["tokyo"]) for d in (1, 2, 3)])}  # fmt: skip
+    dates = [(f"{YEAR}-11-{day:02}", "20:00", tour["tokyo"]) for day in (1, 2, 3)]
+    data = {"template": tour["template"].pk, "on_sale_0": f"{YEAR}-07-01", "on_sale_1": "09:00",
+            **rows(*dates)}  # fmt: skip
 
     assert client.post(url, data).status_code == 302
 
@@ -212,7 +212,12 @@ def test_a_lapsed_hold_counts_as_seats_left(client, on_sale):
     client.force_login(make_staff("viewer-a", on_sale["promoter"], Membership.Role.VIEWER))
     data = client.get(reverse("admin:events_event_live_json", args=[on_sale["event"].pk])).json()
     assert data["ticket_types"][0] | {} == {
-        "id": on_sale["ga"].pk, "name": "GA", "capacity": 100, "sold": 0, "held": 0, "left": 100,
+        "id": on_sale["ga"].pk,
+        "name": "GA",
+        "capacity": 100,
+        "sold": 0,
+        "held": 0,
+        "left": 100,
     }
 
 

@@ -294,10 +294,11 @@ class EventAdmin(PromoterScopedAdmin):
         event = self.get_object(request, object_id)
         if not (self.has_add_permission(request) and self.has_change_permission(request, event)):
             raise PermissionDenied
+        changelist = reverse("admin:events_event_changelist")
         return copy_dates_view(
             self, request, templates=Event.objects.filter(pk=event.pk), tour=None,
             title=f"Duplicate {event}",
-            done_url=reverse("admin:events_event_changelist") + f"?artist__id__exact={event.artist_id}",
+            done_url=f"{changelist}?artist__id__exact={event.artist_id}",
         )  # fmt: skip
 
     def live_view(self, request, object_id):

@@ -21,7 +21,10 @@ WHEN_DESCRIPTION = (
 class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
-        fields = "__all__"
+        fields = [
+            "artist", "tour", "venue", "name", "slug", "starts_at", "doors_at", "on_sale_at",
+            "off_sale_at", "is_published", "status", "hold_minutes",
+        ]  # fmt: skip
         help_texts = {
             "slug": "The fan page’s address: /e/this-slug/. Left empty, it is made from the "
             "artist, the city and the local date, and it stays when they change.",
