@@ -242,7 +242,7 @@ class EventAdmin(PromoterScopedAdmin):
     def save_model(self, request, obj, form, change):
         moved_from = None
         if change and "venue" in form.changed_data:
-            moved_from = _values(Venue.objects.filter(pk=form.initial["venue"]), "time_zone")[0]
+            moved_from = Venue.objects.get(pk=form.initial["venue"]).time_zone
         services.save_event(obj)
         if moved_from and moved_from != obj.venue.time_zone:
             self.message_user(
