@@ -26,7 +26,6 @@ from django.utils.text import capfirst
 
 _state = Local()
 
-DAY_FORMAT = "D j M Y"  # Tue 8 Dec 2026
 MOMENT_FORMAT = "D j M Y, H:i"  # Tue 8 Dec 2026, 20:00
 
 
@@ -63,19 +62,22 @@ class VenueDateTimeWidget(AdminSplitDateTime):
         return context
 
 
-def local_label(moment: dt.datetime | None, zone: str, fmt: str = MOMENT_FORMAT) -> str:
+def local_label(moment: dt.datetime | None, zone: str) -> str:
     """ "Tue 8 Dec 2026, 20:00 Europe/Berlin": a moment as the venue's clock shows it."""
     if moment is None:
         return ""
-    return f"{dateformat.format(timezone.localtime(moment, zoneinfo.ZoneInfo(zone)), fmt)} {zone}"
+    return f"{_wall_clock(moment, zone)} {zone}"
 
 
 def local_cell(moment: dt.datetime | None, zone: str) -> str:
     """`local_label` for a change list's narrow column: the zone on a line of its own."""
     if moment is None:
         return "–"
-    local = dateformat.format(timezone.localtime(moment, zoneinfo.ZoneInfo(zone)), MOMENT_FORMAT)
-    return format_html('{}<br><span class="quiet">{}</span>', local, zone)
+    return format_html('{}<br><span class="quiet">{}</span>', _wall_clock(moment, zone), zone)
+
+
+def _wall_clock(moment: dt.datetime, zone: str) -> str:
+    return dateformat.format(timezone.localtime(moment, zoneinfo.ZoneInfo(zone)), MOMENT_FORMAT)
 
 
 def local_day_filter(field: str, zone_field: str, zones: Iterable[str], first, stop) -> Q:

@@ -144,6 +144,18 @@ class Sales:
         )
 
 
+def _tickets_of_the_order() -> Subquery:
+    """The number of tickets of the outer query's order, summed without joining the tickets
+    (which would repeat each order's total)."""
+    return Subquery(
+        Ticket.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
 def sales(
     orders: QuerySet[Order], start: dt.date, end: dt.date, by: Sequence[str] = ()
 ) -> dict[tuple, Sales]:
@@ -154,18 +166,12 @@ def sales(
     narrowed (a promoter's scope, an artist, an event). One query."""
     begin = dt.datetime.combine(start, dt.time.min, dt.UTC)
     stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC)
-    tickets = (
-        Ticket.objects.filter(order=OuterRef("pk"))
-        .order_by()
-        .values("order")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    tickets = _tickets_of_the_order()
     rows = (
         orders.filter(state=Order.State.CONFIRMED, created_at__gte=begin, created_at__lt=stop)
         .annotate(**{f"sales_{key}": SALES_KEYS[key] for key in by})
         .values(*(f"sales_{key}" for key in by), "currency")
-        .annotate(n=Count("pk"), tickets=Sum(Subquery(tickets)), revenue=Sum("total"))
+        .annotate(n=Count("pk"), tickets=Sum(tickets), revenue=Sum("total"))
         .order_by()
     )
     found: dict[tuple, Sales] = {}
@@ -207,19 +213,13 @@ def live_inventory(event: Event, now=None) -> list[TicketTypeLive]:
 def recent_sales(orders: QuerySet[Order], now, windows=LIVE_WINDOWS) -> dict[int | None, Sales]:
     """Confirmed orders, tickets and revenue of the last `windows` minutes, and (None) in all;
     one query, by conditional aggregates per currency."""
-    tickets = (
-        Ticket.objects.filter(order=OuterRef("pk"))
-        .order_by()
-        .values("order")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    tickets = _tickets_of_the_order()
     since = {minutes: Q(created_at__gt=now - dt.timedelta(minutes=minutes)) for minutes in windows}
-    aggregates = {"orders_all": Count("pk"), "tickets_all": Sum(Subquery(tickets)),
+    aggregates = {"orders_all": Count("pk"), "tickets_all": Sum(tickets),
                   "revenue_all": Sum("total")}  # fmt: skip
     for minutes, recent in since.items():
         aggregates[f"orders_{minutes}"] = Count("pk", filter=recent)
-        aggregates[f"tickets_{minutes}"] = Sum(Subquery(tickets), filter=recent)
+        aggregates[f"tickets_{minutes}"] = Sum(tickets, filter=recent)
         aggregates[f"revenue_{minutes}"] = Sum("total", filter=recent)
     rows = (
         orders.filter(state=Order.State.CONFIRMED, created_at__lte=now)
