@@ -187,6 +187,9 @@ def test_back_office_passes_the_same_policy_in_chromium(live_server, page, viola
     expect(page.get_by_role("heading", name="Your promotions")).to_be_visible()
     for path in (
         f"/admin/events/event/{event.pk}/change/",
+        f"/admin/events/event/{event.pk}/live/",
+        f"/admin/events/event/{event.pk}/duplicate/",
+        f"/admin/events/tour/{event.tour_id}/add-dates/",
         f"/admin/events/artist/{event.artist_id}/change/",
         "/admin/events/event/add/",
         "/admin/orders/order/",
