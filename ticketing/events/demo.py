@@ -16,6 +16,7 @@ from django.utils import timezone
 from ticketing.orders import services
 
 from .models import Affiliate, Artist, Event, Membership, Promoter, TicketType, Tour, Venue
+from .services import event_slug
 
 DEMO_ARTIST_SLUG = "demo-artist"
 DEMO_AFFILIATE_KEY = "demo-affiliate"
@@ -164,7 +165,7 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
         spec.state, Event.Status.SCHEDULED
     )
     event, _ = Event.objects.update_or_create(
-        slug=f"{artist.slug}-{venue.city.lower().replace(' ', '-')}-{day:%Y-%m-%d}",
+        slug=event_slug(artist, venue, starts_at),
         defaults={
             "artist": artist,
             "tour": tour,

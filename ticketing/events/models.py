@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
 
 from ticketing.owned_fields import (
@@ -199,7 +199,10 @@ class Event(models.Model):
         ]
 
     def __str__(self):
-        return self.display_name
+        # Named with its local date wherever an event is listed or chosen in the back office.
+        if self.starts_at is None or self.venue_id is None:
+            return self.name or "New event"
+        return f"{self.display_name}, {dateformat.format(self.local_starts_at, 'D j M Y')}"
 
     @property
     def display_name(self) -> str:
