@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -15,8 +14,9 @@ urlpatterns = [
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
     path("", include("ticketing.orders.urls")),
+    path("", include("ticketing.fans.urls")),
+    path("", include("ticketing.notify.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -107,7 +107,7 @@ class EventAdmin(PromoterScopedAdmin):
     fieldsets = [
         (None, {"fields": ["artist", "tour", "venue", "name", "slug"]}),
         ("When", {"fields": ["starts_at", "doors_at", "on_sale_at", "off_sale_at"]}),
-        ("Sales", {"fields": ["is_published", "status", "hold_minutes"]}),
+        ("Sales", {"fields": ["is_published", "status", "hold_minutes", "age_limit"]}),
     ]
 
     def get_queryset(self, request):

@@ -12,8 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Affiliate, Event, TicketType
+from ticketing.fans.languages import language_constraint, language_field
 
 # Human-friendly order codes: no 0/O, 1/I/L, so a code read out over the phone is unambiguous.
 ORDER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -47,6 +49,7 @@ class Hold(models.Model):
         Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="holds"
     )
     click_id = models.UUIDField(null=True, blank=True, help_text="The widget's click hit id.")
+    language = language_field()
 
     class Meta:
         ordering = ["-created_at"]
@@ -70,6 +73,7 @@ class Hold(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_later"
             ),
+            language_constraint("hold_language_valid"),
         ]
 
     def __str__(self):
@@ -104,9 +108,10 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     class PaymentStatus(models.TextChoices):
-        PAID = "paid", "Paid"
-        DUE = "due", "Due at the venue"
-        PENDING = "pending", "Pending"
+        # Fans read these on their order (in their language); the back office too.
+        PAID = "paid", gettext_lazy("Paid")
+        DUE = "due", gettext_lazy("Due at the venue")
+        PENDING = "pending", gettext_lazy("Pending")
 
     code = models.CharField(max_length=16, unique=True, default=new_order_code, editable=False)
     # An access key for links (confirmation page, email): the code alone is meant to be read out
@@ -126,6 +131,7 @@ class Order(models.Model):
         Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
     click_id = models.UUIDField(null=True, blank=True)
+    language = language_field(help_text="The fan's language: the emails and pages speak it.")
     # NULL, not "", when absent: the unique constraint then binds only the keys clients sent.
     idempotency_key = models.CharField(  # noqa: DJ001
         max_length=255, null=True, blank=True, editable=False
@@ -157,6 +163,7 @@ class Order(models.Model):
                 | Q(state="confirmed", cancelled_at__isnull=True),
                 name="order_cancelled_at",
             ),
+            language_constraint("order_language_valid"),
         ]
 
     def __str__(self):

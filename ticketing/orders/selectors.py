@@ -11,6 +11,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Event
 
@@ -25,11 +26,11 @@ class SaleStatus:
 
 
 SALE_MESSAGES = {
-    "on_sale": "On sale.",
-    "not_yet_on_sale": "Tickets are not on sale yet.",
-    "sales_closed": "Ticket sales have closed.",
-    "event_cancelled": "This event has been cancelled.",
-    "event_unpublished": "This event is not published.",
+    "on_sale": gettext_lazy("On sale."),
+    "not_yet_on_sale": gettext_lazy("Tickets are not on sale yet."),
+    "sales_closed": gettext_lazy("Ticket sales have closed."),
+    "event_cancelled": gettext_lazy("This event has been cancelled."),
+    "event_unpublished": gettext_lazy("This event is not published."),
 }
 
 
@@ -37,7 +38,7 @@ def sale_status(event: Event, now=None) -> SaleStatus:
     """Whether the event sells at `now` (sold-out is the inventory's answer, not this one)."""
     code = event.sales_state(now)
     details = {"on_sale_at": event.on_sale_at.isoformat()} if code == "not_yet_on_sale" else {}
-    return SaleStatus(code, SALE_MESSAGES[code], details)
+    return SaleStatus(code, str(SALE_MESSAGES[code]), details)
 
 
 def lapsed_seats(event: Event, now=None) -> dict[int, int]:

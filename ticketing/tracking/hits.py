@@ -134,7 +134,7 @@ def request_context(request) -> dict:
     if _COUNTRY.match(country):
         context["country"] = country
     if meta.get("HTTP_SEC_GPC", "").strip() != "1":
-        context["visitor"] = visitor_hash(_client_ip(meta), user_agent)
+        context["visitor"] = visitor_hash(client_ip(meta), user_agent)
     return context
 
 
@@ -164,7 +164,8 @@ def _daily_salt(day: dt.date) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 
 
-def _client_ip(meta) -> str:
+def client_ip(meta) -> str:
+    """The viewer's address from a request's META; never stored (see `visitor_hash`)."""
     # CloudFront's own header ("ip:port") when forwarded, else the proxy chain, else the socket.
     viewer = meta.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS")
     if viewer:
