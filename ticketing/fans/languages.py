@@ -63,9 +63,9 @@ def language_constraint(name: str) -> models.CheckConstraint:
 
 
 def with_language(url: str, language: str, **params) -> str:
-    """`url` with `lang` (and any `params` that are set) as its query."""
+    """`url` with `lang` (and any `params` that are set) added to its query."""
     query = urlencode({LANGUAGE_PARAM: language, **{k: v for k, v in params.items() if v}})
-    return f"{url}?{query}"
+    return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
 def language_redirect(request) -> HttpResponseRedirect | None:
