@@ -51,8 +51,9 @@ def _calendar(event, event_url: str, description: str) -> bytes:
     venue = event.venue
     zone = venue.zone
     starts_at = event.starts_at.astimezone(zone)
+    uid = f"event-{event.pk}@{urlsplit(event_url).hostname or 'localhost'}"
     component = icalendar.Event.new(
-        uid=f"event-{event.pk}@{urlsplit(event_url).hostname or 'localhost'}",
+        uid=uid,
         summary=f"{event.artist.name} – {venue.name}",
         start=starts_at,
         end=starts_at + SHOW_LENGTH,
@@ -63,7 +64,7 @@ def _calendar(event, event_url: str, description: str) -> bytes:
         url=event_url,
         status=STATUS.get(event.status, "CONFIRMED"),
     )
-    calendar = icalendar.Calendar.new(prodid=PRODID, method="PUBLISH")
+    calendar = icalendar.Calendar.new(prodid=PRODID, method="PUBLISH", uid=f"calendar-{uid}")
     calendar.add_component(component)
     # The zone's rules around the show only: a VTIMEZONE from 1970 on is kilobytes of RDATEs.
     day = starts_at.date()
