@@ -243,11 +243,12 @@ def test_tickets_click_opens_the_checkout_and_beacons_are_sent(
     checkout = opened.value
     checkout.wait_for_load_state()
     match = re.fullmatch(
-        rf"{re.escape(live_server.url)}/e/{first.slug}/\?affiliate=demo-affiliate&click=(\S+)",
+        rf"{re.escape(live_server.url)}/e/{first.slug}/\?affiliate=demo-affiliate&lang=de&click=(\S+)",
         checkout.url,
     )
     assert match, checkout.url
     expect(checkout.get_by_role("heading", level=1)).to_have_text("Demo Artist")
+    expect(checkout.get_by_role("button", name="Tickets kaufen")).to_be_visible()  # data-lang="de"
     assert checkout.evaluate("window.opener") is None  # noopener
 
     for _ in range(20):
