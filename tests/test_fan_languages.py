@@ -13,7 +13,7 @@ from django.core import mail
 from ticketing.orders import services
 from ticketing.orders.models import Hold, Order
 
-from .checkout import event_on_sale
+from .checkout import event_on_sale, post_hold, post_order
 from .fans_helpers import assert_cdn_cacheable, berlin_show
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +163,17 @@ def test_hot_paths_know_nothing_of_languages(client, path):
     assert response.status_code in (200, 204)
     assert "Vary" not in response and "Set-Cookie" not in response
     assert "Content-Language" not in response
+
+
+def test_the_api_takes_the_fans_language_for_the_order_and_its_email(
+    client, django_capture_on_commit_callbacks
+):
+    _event, (ga,), _ = event_on_sale()
+    held = post_hold(client, (ga, 1), language="fr")
+    assert held.status_code == 201 and held.json()["language"] == "fr"
+    with django_capture_on_commit_callbacks(execute=True):
+        ordered = post_order(client, held.json()["token"], key=str(uuid.uuid4()))
+    assert ordered.status_code == 201 and ordered.json()["language"] == "fr"
+    assert mail.outbox[0].subject.startswith("Vos billets pour")
+    refused = post_hold(client, (ga, 1), language="it")
+    assert refused.status_code == 400 and "language" in refused.json()["fields"]
