@@ -54,26 +54,26 @@ def _event_context(request, event, request_data, *, error=None, chosen=None) -> 
     sold_out = status.code == "on_sale" and not any(row["available"] for row in rows)
     language = translation.get_language()
     path = reverse("orders:event", args=[event.slug])
-    page_url = request.build_absolute_uri(with_language(path, language))
+    canonical_url = request.build_absolute_uri(with_language(path, language))
     available = {row["ticket_type"].pk: row["available"] for row in rows}
     return {
         "event": event,
         "status": status,
         "rows": rows,
         "sold_out": sold_out,
-        "can_buy": status.code == "on_sale" and not sold_out,
         # Fans may ask to be told when tickets go on sale or come back (ticketing/notify).
         "can_notify": status.code == "not_yet_on_sale" or sold_out,
         "on_sale_at_ms": _ms(event.on_sale_at),
         "affiliate": (request_data.get("affiliate") or "")[:32],
         "click": (request_data.get("click") or "")[:64],
         "error": error,
-        "page_url": page_url,
+        "event_path": path,
+        "canonical_url": canonical_url,
         # Shared links and x-default: the URL without a language, so that each reader gets
         # their own.
         "share_links": sharing.links(request.build_absolute_uri(path), event.display_name),
         "structured_data": structured_data.as_script(
-            structured_data.music_event(event, page_url, now, available)
+            structured_data.music_event(event, canonical_url, now, available)
         ),
     }
 

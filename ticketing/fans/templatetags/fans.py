@@ -66,12 +66,14 @@ def intl_locale() -> str:
 
 
 @register.inclusion_tag("fans/alternates.html", takes_context=True)
-def language_alternates(context):
-    """`<link rel="alternate" hreflang>` for this page in each language, and x-default: the URL
-    without a language, which sends each visitor to their own."""
+def language_alternates(context, path=None):
+    """`<link rel="alternate" hreflang>` for the page at `path` (this request's by default) in
+    each language, and x-default: the URL without a language, which sends each visitor to
+    their own."""
     request = context["request"]
+    path = path or request.path
     links = [
-        (code, request.build_absolute_uri(with_language(request.path, code)))
+        (code, request.build_absolute_uri(with_language(path, code)))
         for code, _ in settings.LANGUAGES
     ]
-    return {"links": [*links, ("x-default", request.build_absolute_uri(request.path))]}
+    return {"links": [*links, ("x-default", request.build_absolute_uri(path))]}
