@@ -86,7 +86,11 @@ def test_german_checkout_keeps_german_to_the_email(client, django_capture_on_com
     event, (ga,), _ = event_on_sale(capacities=(20,))
     ga.price = "39.50"
     ga.save()
-    held = client.post(f"/e/{event.slug}/hold", {f"qty-{ga.pk}": "2", "lang": "de"})
+    # A German browser: redirected to the German page, whose form says so to the next step.
+    german = client.get(f"/e/{event.slug}/", headers={"Accept-Language": "de"}, follow=True)
+    form_language = re.search(r'name="lang" value="(\w+)"', german.content.decode()).group(1)
+    assert form_language == "de"
+    held = client.post(f"/e/{event.slug}/hold", {f"qty-{ga.pk}": "2", "lang": form_language})
     hold = Hold.objects.get()
     assert held.status_code == 302 and hold.language == "de"
 

@@ -220,3 +220,9 @@ def test_promoter_sees_the_counts_of_its_own_events_only(client, sold_out, promo
     assert "a@example.com" in html
     other = Subscription.objects.get(email="secret@example.com")
     assert client.get(f"/admin/notify/subscription/{other.pk}/change/").status_code == 404
+
+
+def test_the_widget_demo_offers_the_notify_button(client, db):
+    html = client.get("/widget/demo/", {"artist": "demo-artist", "notify": "1"}).content.decode()
+    assert '<div data-tour-widget data-artist="demo-artist" data-notify="">' in html  # the live one
+    assert "data-notify=&quot;&quot;" in html  # the snippet to copy
