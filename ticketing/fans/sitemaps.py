@@ -14,7 +14,7 @@ class EventSitemap(Sitemap):
     i18n = True
     alternates = True
     changefreq = "daily"
-    limit = 5000  # entries per page; times the four languages stays under the protocol's 50,000
+    limit = 5000  # (event, language) entries per page: small pages, far under the 50 MB cap
 
     def items(self):
         return upcoming_events().only("slug", "updated_at")
