@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ticketing.fans.languages import with_language
+from ticketing.orders.emails import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def _message(subscription, unsubscribe_token, base, template, context, subject):
     context = {**context, "event": event, "unsubscribe_url": unsubscribe_url}
     with translation.override(subscription.language):
         message = EmailMultiAlternatives(
-            subject=subject(event),
+            subject=one_line(subject(event)),
             body=render_to_string(f"notify/emails/{template}.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[subscription.email],

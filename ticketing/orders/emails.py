@@ -44,8 +44,10 @@ def confirmation_message(order, site_url: str = "") -> EmailMultiAlternatives:
             "lookup_url": f"{base}{with_language(reverse('orders:lookup'), order.language)}",
         }
         message = EmailMultiAlternatives(
-            subject=_("Your tickets for %(event)s – order %(code)s")
-            % {"event": event.display_name, "code": order.code},
+            subject=one_line(
+                _("Your tickets for %(event)s – order %(code)s")
+                % {"event": event.display_name, "code": order.code}
+            ),
             body=render_to_string("orders/emails/confirmation.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[order.email],
@@ -70,3 +72,10 @@ def send_order_confirmation(order, site_url: str = "") -> bool:
         logger.exception("Could not send the confirmation of order %s", order.code)
         return False
     return True
+
+
+def one_line(text: str) -> str:
+    """A header value from text staff typed: a CR or LF in an event's name would make Django
+    refuse the message as a header injection (BadHeaderError), so every run of whitespace,
+    line breaks included, becomes one space."""
+    return " ".join(text.split())

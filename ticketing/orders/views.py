@@ -12,6 +12,7 @@ for themselves, or act on a hold whose secret token they would already have to k
 
 import uuid
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,9 @@ from .errors import CheckoutError, InvalidRequest
 from .models import Hold
 
 EVENT_PAGE_MAX_AGE = 10  # seconds; availability on the page refreshes from its own endpoint
+# The artist's image is wherever the promoter keeps it (`Artist.image_url`): the event page
+# alone lets images come from any HTTPS host; scripts and styles stay this site's own.
+ARTIST_IMAGES = csp_update({"img-src": ["https:"]})
 
 
 def _ms(moment) -> int:
@@ -78,6 +82,7 @@ def _event_context(request, event, request_data, *, error=None, chosen=None) -> 
     }
 
 
+@ARTIST_IMAGES
 @require_GET
 def event_page(request, slug):
     if redirected := language_redirect(request):
@@ -93,6 +98,7 @@ def event_page(request, slug):
     return content_language(response, language)
 
 
+@ARTIST_IMAGES
 @csrf_exempt  # see the module docstring
 @require_POST
 def hold_create(request, slug):

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('events', '0002_fan_page_details'),
-        ('orders', '0001_initial'),
+        ('orders', '0002_order_idempotency_fingerprint'),
     ]
 
     operations = [
