@@ -370,7 +370,10 @@ def place_order(
             if not hold.is_live(now):
                 code = "hold_released" if hold.state == Hold.State.RELEASED else "hold_expired"
                 raise HoldNotActive(_("This hold has run out; please start again."), code=code)
-            order = _convert(hold, name, email, key, fingerprint, payment_provider, language, now)
+            order = _convert(
+                hold, name, email, now, key=key, fingerprint=fingerprint,
+                payment_provider=payment_provider, language=language,
+            )  # fmt: skip
     except IntegrityError:
         # Only a key reused for another hold, in a race, gets here: the unique constraint held.
         if key and (replayed := _replay(key, token, fingerprint)):
@@ -415,7 +418,9 @@ def _same_request(order: Order, token: str, fingerprint: str) -> Order:
     return order
 
 
-def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, language, now) -> Order:
+def _convert(
+    hold: Hold, name, email, now, *, key=None, fingerprint="", payment_provider=None, language=None
+) -> Order:
     items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
     hold.item_list = items
     total, currency = hold_total(hold)
@@ -483,7 +488,7 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, None, None, now)
+        return _convert(hold, name, email, now)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
