@@ -337,7 +337,7 @@ def test_demo_order_from_an_affiliate_widget_shows_in_the_analytics(
     assert post_hits(client, [*views, click]).status_code == 204
 
     # The fan's browser opens tickets_url with the click id; checkout reads both from it.
-    landing = f"{event['tickets_url']}&click={click['id']}"
+    landing = f"{event['tickets_url']}&click={click['id']}&lang=en"
     assert client.get(landing).status_code == 200
     query = parse_qs(urlsplit(landing).query)
     general = TicketType.objects.get(event_id=event["id"], name="General admission")

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
@@ -15,6 +14,8 @@ urlpatterns = [
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
     path("", include("ticketing.orders.urls")),
+    path("", include("ticketing.fans.urls")),
+    path("", include("ticketing.notify.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's setup script from its own URL, not inline (CSP).
@@ -25,5 +26,4 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -11,6 +11,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Event, TicketType
 
@@ -25,11 +26,11 @@ class SaleStatus:
 
 
 SALE_MESSAGES = {
-    "on_sale": "On sale.",
-    "not_yet_on_sale": "Tickets are not on sale yet.",
-    "sales_closed": "Ticket sales have closed.",
-    "event_cancelled": "This event has been cancelled.",
-    "event_unpublished": "This event is not published.",
+    "on_sale": gettext_lazy("On sale."),
+    "not_yet_on_sale": gettext_lazy("Tickets are not on sale yet."),
+    "sales_closed": gettext_lazy("Ticket sales have closed."),
+    "event_cancelled": gettext_lazy("This event has been cancelled."),
+    "event_unpublished": gettext_lazy("This event is not published."),
 }
 
 
@@ -37,25 +38,30 @@ def sale_status(event: Event, now=None) -> SaleStatus:
     """Whether the event sells at `now` (sold-out is the inventory's answer, not this one)."""
     code = event.sales_state(now)
     details = {"on_sale_at": event.on_sale_at.isoformat()} if code == "not_yet_on_sale" else {}
-    return SaleStatus(code, SALE_MESSAGES[code], details)
+    return SaleStatus(code, str(SALE_MESSAGES[code]), details)
 
 
 # A live hold may still become an order after sales closed: its fan was already at checkout, the
 # seats are theirs until the hold runs out, and nothing oversells (they are counted in `held`).
 # Not once the event was cancelled or unpublished, or its sales moved to a later moment.
 ORDER_REFUSALS = {
-    "event_cancelled": "This event has been cancelled, so these tickets can no longer be ordered.",
-    "event_unpublished": "This event has been taken off sale, so these tickets can no longer be "
-    "ordered.",
-    "not_yet_on_sale": "Sales for this event have been moved to a later date, so these tickets "
-    "can no longer be ordered.",
+    "event_cancelled": gettext_lazy(
+        "This event has been cancelled, so these tickets can no longer be ordered."
+    ),
+    "event_unpublished": gettext_lazy(
+        "This event has been taken off sale, so these tickets can no longer be ordered."
+    ),
+    "not_yet_on_sale": gettext_lazy(
+        "Sales for this event have been moved to a later date, so these tickets can no longer "
+        "be ordered."
+    ),
 }
 
 
 def order_refusal(event: Event, now=None) -> SaleStatus | None:
     """Why a live hold for `event` cannot become an order at `now`, or None if it can."""
     code = event.sales_state(now)
-    return SaleStatus(code, ORDER_REFUSALS[code]) if code in ORDER_REFUSALS else None
+    return SaleStatus(code, str(ORDER_REFUSALS[code])) if code in ORDER_REFUSALS else None
 
 
 def lapsed_seats(event: Event, now=None) -> dict[int, int]:
