@@ -164,6 +164,11 @@ if TRACKING_SINK == "kinesis" and not TRACKING_STREAM:
 TRACKING_FLUSH_SECONDS = float(os.environ.get("TRACKING_FLUSH_SECONDS", "1"))
 TRACKING_MAX_BUFFERED = env_int("TRACKING_MAX_BUFFERED", 20000)  # records, then new ones drop
 TRACKING_PUT_BUDGET_SECONDS = float(os.environ.get("TRACKING_PUT_BUDGET_SECONDS", "2"))
+# On Lambda the flush runs before the beacon's response leaves: there it may take this long at
+# most; what Kinesis did not take by then waits for the next request's flush.
+TRACKING_LAMBDA_PUT_BUDGET_SECONDS = float(
+    os.environ.get("TRACKING_LAMBDA_PUT_BUDGET_SECONDS", "0.05")
+)
 TRACKING_DEDUPE_HOURS = env_int("TRACKING_DEDUPE_HOURS", 48)  # how long a hit id is remembered
 
 # --- Tour widget (widget/) ---------------------------------------------------------------------
