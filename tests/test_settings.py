@@ -11,12 +11,16 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 64 + "-production-like-secret-from-the-environment",
     "ALLOWED_HOSTS": "tickets.example.com",
     "DATABASE_URL": "sqlite:///:memory:",
+    "SITE_URL": "https://tickets.example.com",
+    "TICKET_SIGNING_KEYS": "k1:" + "A" * 43,  # 32 zero bytes, base64url
+    "EMAIL_HOST": "smtp.example.com",
 }
 
 
 def run_manage(*args, env):
     # Drop what the test run sets for itself (pyproject's pytest env) so the child sees only `env`.
-    test_only = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    test_only = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                 "SITE_URL", "OUTBOX_PROMPT"}  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if k not in test_only}
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -55,7 +55,7 @@ class ArtistAdmin(PromoterScopedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The change page shows the embed code, with each affiliate of the artist's promoter.
         if obj is not None and obj.pk:
-            context["embed_snippets"] = artist_snippets(request, obj)
+            context["embed_snippets"] = artist_snippets(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

@@ -1,40 +1,52 @@
-"""The order confirmation email: plain text and HTML, through Django's email backend."""
+"""The emails checkout sends to fans, each built by one function into an `EmailMultiAlternatives`
+(plain text and HTML). The services hand them to the outbox (`ticketing.outbox.services`) inside
+the transaction of the change they tell about; nothing here sends anything.
 
-import logging
+Links come from SITE_URL (`ticketing.site.public_url`): an email outlives the request, if any,
+that caused it.
+"""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-logger = logging.getLogger(__name__)
+from ticketing.events.models import Event
+from ticketing.site import public_url
+
+ORDER_CONFIRMATION = "order_confirmation"  # the outbox kind
 
 
-def send_order_confirmation(order, site_url: str = "") -> bool:
-    """Send the confirmation; a failure is logged, never raised: the order stands, and the fan
-    can still open it from the confirmation page or the lookup."""
-    order = type(order).objects.select_related("event__artist", "event__venue").get(pk=order.pk)
-    tickets = list(order.tickets.select_related("ticket_type"))
-    base = (settings.SITE_URL or site_url).rstrip("/")
-    context = {
+def order_confirmation(order) -> EmailMultiAlternatives:
+    """A new order: its tickets, and the links to them and to the order lookup."""
+    context = _order_context(order)
+    return _message(
+        f"Your tickets for {context['event'].display_name} – order {order.code}",
+        "orders/emails/confirmation",
+        context,
+        order,
+    )
+
+
+def _order_context(order) -> dict:
+    event = order.event
+    if not (Event.artist.is_cached(event) and Event.venue.is_cached(event)):
+        event = Event.objects.select_related("artist", "venue").get(pk=order.event_id)
+    return {
         "order": order,
-        "event": order.event,
-        "tickets": tickets,
-        "order_url": f"{base}{order.get_absolute_url()}",
-        "lookup_url": f"{base}{reverse('orders:lookup')}",
+        "event": event,
+        "tickets": list(order.tickets.select_related("ticket_type")),
+        "order_url": public_url(order.get_absolute_url()),
+        "lookup_url": public_url(reverse("orders:lookup")),
     }
+
+
+def _message(subject: str, template: str, context: dict, order) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=f"Your tickets for {order.event.display_name} – order {order.code}",
-        body=render_to_string("orders/emails/confirmation.txt", context),
+        subject=subject,
+        body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],
     )
-    message.attach_alternative(
-        render_to_string("orders/emails/confirmation.html", context), "text/html"
-    )
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send the confirmation of order %s", order.code)
-        return False
-    return True
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message

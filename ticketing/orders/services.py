@@ -32,6 +32,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from ticketing.events.models import Affiliate, Event, TicketType
+from ticketing.outbox.services import enqueue_email
 
 from . import emails, payments
 from .errors import (
@@ -317,10 +318,10 @@ def place_order(
     email,
     idempotency_key: str | None = None,
     payment_provider: str | None = None,
-    site_url: str = "",
     now=None,
 ) -> tuple[Order, bool]:
-    """Turn an active hold into an order: held seats become sold, one ticket per seat.
+    """Turn an active hold into an order: held seats become sold, one ticket per seat, and the
+    confirmation email goes into the outbox in the same transaction (sent after commit).
 
     Returns `(order, created)`. The same `idempotency_key` for the same hold returns the same
     order (`created` False), also when both requests arrive at once: the hold row is locked, and
@@ -352,7 +353,6 @@ def place_order(
         if key and (replayed := _replay(key, token)):
             return replayed, False
         raise
-    transaction.on_commit(lambda: emails.send_order_confirmation(order, site_url))
     return order, True
 
 
@@ -373,17 +373,8 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
     if provider is None:
         raise InvalidRequest("This payment method is not available.", payment=payment_provider)
 
-    for item in items:
-        moved = TicketType.objects.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
-            held=F("held") - item.quantity, sold=F("sold") + item.quantity
-        )
-        if not moved:  # the counters disagree with the holds: refuse rather than oversell
-            raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
-    Hold.objects.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
-    hold.state = Hold.State.ORDERED
-
     order = Order(
-        event_id=hold.event_id,
+        event=Event.objects.select_related("artist", "venue").get(pk=hold.event_id),
         hold=hold,
         name=name,
         email=email,
@@ -402,6 +393,23 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
         for item in items
         for _ in range(item.quantity)
     )
+    Hold.objects.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
+    hold.state = Hold.State.ORDERED
+    enqueue_email(
+        emails.order_confirmation(order),
+        kind=emails.ORDER_CONFIRMATION,
+        promoter_id=order.event.artist.promoter_id,
+        reference=order.code,
+    )
+
+    # Seats last, as in `_save_hold`: the ticket types' rows are the hot spot of an on-sale, and
+    # their locks are held from these UPDATEs to COMMIT.
+    for item in items:
+        moved = TicketType.objects.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
+            held=F("held") - item.quantity, sold=F("sold") + item.quantity
+        )
+        if not moved:  # the counters disagree with the holds: refuse rather than oversell
+            raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
     return order
 
 
@@ -455,3 +463,4 @@ def cancel_order(order: Order, now=None) -> bool:
         order.cancelled_at = now or timezone.now()
         order.save(update_fields=["state", "cancelled_at"])
     return True
+

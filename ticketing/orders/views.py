@@ -140,7 +140,6 @@ def order_create(request, token):
             name=request.POST.get("name"),
             email=request.POST.get("email"),
             idempotency_key=request.POST.get("idempotency_key"),
-            site_url=request.build_absolute_uri("/"),
         )
     except CheckoutError as error:
         hold = selectors.hold_by_token(token)

@@ -1,0 +1,50 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly
+
+from . import services
+from .models import Email
+
+
+@admin.register(Email)
+class EmailAdmin(ReadOnly, PromoterScopedAdmin):
+    """What was sent to fans, what waits and why: records the outbox writes, with "resend"."""
+
+    list_display = [
+        "created_at", "recipients", "subject", "kind", "reference", "state", "attempts",
+        "next_attempt_at", "short_error",
+    ]  # fmt: skip
+    list_filter = ["state", "kind", "created_at"]
+    search_fields = ["=reference", "to", "subject"]
+    date_hierarchy = "created_at"
+    fields = [
+        "state", "kind", "reference", "promoter", "recipients", "sender", "subject", "created_at",
+        "attempts", "next_attempt_at", "sent_at", "last_error", "text",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["resend"]
+
+    def has_resend_permission(self, request):
+        return self._may(request, roles=self.edit_roles)
+
+    @admin.action(description="Resend selected emails", permissions=["resend"])
+    def resend(self, request, queryset):
+        count = services.resend(self.editable(request, queryset))
+        self.message_user(request, f"{count} email(s) will be sent again.", messages.SUCCESS)
+
+    @admin.display(description="To")
+    def recipients(self, email):
+        return ", ".join(email.to)
+
+    @admin.display(description="From")
+    def sender(self, email):
+        return email.message["from_email"]
+
+    @admin.display(description="Last error")
+    def short_error(self, email):
+        return email.last_error[:80]
+
+    @admin.display(description="Text")
+    def text(self, email):
+        return format_html('<pre style="white-space: pre-wrap;">{}</pre>', email.body)
