@@ -237,6 +237,10 @@ PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
 # and embed snippets starts with it, never with a request's Host (ticketing/site.py). Required
 # with DEBUG off (`check --deploy`).
 SITE_URL = os.environ.get("SITE_URL") or ("http://127.0.0.1:8000" if DEBUG else "")
+# Ed25519 keys that sign the tickets' QR codes, comma-separated `key-id:base64url-seed` entries
+# (`manage.py new_ticket_key`): the first signs, every one verifies. Required with DEBUG off
+# (`check --deploy`); without it a key derived from SECRET_KEY stands in (local runs, tests).
+TICKET_SIGNING_KEYS = env_list("TICKET_SIGNING_KEYS")
 
 
 def _not_an_expected_conflict(record) -> bool:

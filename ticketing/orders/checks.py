@@ -1,11 +1,14 @@
-"""System checks of what links depend on: SITE_URL. `manage.py check --deploy` fails without it
-when DEBUG is off."""
+"""System checks of what links and tickets depend on: SITE_URL and the ticket signing keys.
+`manage.py check --deploy` fails without either when DEBUG is off."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.http.request import validate_host
+
+from . import ticket_codes
 
 
 def _is_origin(url: str) -> bool:
@@ -58,3 +61,27 @@ def check_site_url_deploy(app_configs, **kwargs):
             )
         )
     return found
+
+
+@checks.register(checks.Tags.security)
+def check_ticket_signing_keys(app_configs, **kwargs):
+    try:
+        ticket_codes.parse_entries(settings.TICKET_SIGNING_KEYS)
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="orders.E003")]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_ticket_signing_keys_deploy(app_configs, **kwargs):
+    if settings.DEBUG or settings.TICKET_SIGNING_KEYS:
+        return []
+    return [
+        checks.Error(
+            "TICKET_SIGNING_KEYS is not set: tickets would be signed with a key derived from "
+            "SECRET_KEY, and rotating SECRET_KEY would void every ticket sold.",
+            hint="`manage.py new_ticket_key` prints a key; put it in the stage's secret "
+            "(docs/deploy.md).",
+            id="orders.E004",
+        )
+    ]
