@@ -14,7 +14,8 @@ from django.urls import reverse
 from ticketing.events.models import Event
 from ticketing.site import public_url
 
-ORDER_CONFIRMATION = "order_confirmation"  # the outbox kind
+ORDER_CONFIRMATION = "order_confirmation"  # outbox kinds
+EVENT_CANCELLED = "event_cancelled"
 
 
 def order_confirmation(order) -> EmailMultiAlternatives:
@@ -23,6 +24,18 @@ def order_confirmation(order) -> EmailMultiAlternatives:
     return _message(
         f"Your tickets for {context['event'].display_name} – order {order.code}",
         "orders/emails/confirmation",
+        context,
+        order,
+    )
+
+
+def event_cancelled(order, note: str = "") -> EmailMultiAlternatives:
+    """The event of this order is cancelled, and so is the order; `note` is the promoter's
+    message to its fans, if any."""
+    context = {**_order_context(order), "note": note.strip()}
+    return _message(
+        f"Cancelled: {context['event'].display_name} – order {order.code}",
+        "orders/emails/event_cancelled",
         context,
         order,
     )
