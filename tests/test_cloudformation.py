@@ -120,3 +120,6 @@ def test_function_policy_reaches_the_stack_resources_and_no_more(template):
             assert fnmatch(stream_arn, allowed[action]), action
         queue = resolve_sub(resources["TrackingFailedQueue"]["Properties"]["QueueName"], stage)
         assert fnmatch(f"arn:aws:sqs:eu-central-1:123456789012:{queue}", allowed["sqs:SendMessage"])
+        # The outbox's prompt invokes the stage's own function (Zappa names it project-stage).
+        function_arn = f"arn:aws:lambda:eu-central-1:123456789012:function:ticketing-{stage}"
+        assert fnmatch(function_arn, allowed["lambda:InvokeFunction"])
