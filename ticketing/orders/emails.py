@@ -56,10 +56,17 @@ def _order_context(order) -> dict:
 
 def _message(subject: str, template: str, context: dict, order) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=one_line(subject),
         body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
+
+
+def one_line(text: str) -> str:
+    """A header value from text staff typed: a CR or LF in an event's name would make Django
+    refuse the message as a header injection (BadHeaderError), so every run of whitespace,
+    line breaks included, becomes one space."""
+    return " ".join(text.split())

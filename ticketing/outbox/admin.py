@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.utils.html import format_html
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly
 
@@ -47,4 +46,4 @@ class EmailAdmin(ReadOnly, PromoterScopedAdmin):
 
     @admin.display(description="Text")
     def text(self, email):
-        return format_html('<pre style="white-space: pre-wrap;">{}</pre>', email.body)
+        return email.body  # escaped, its line breaks kept, by the read-only field
