@@ -243,6 +243,7 @@ def lambda_function(aws, monkeypatch, settings):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ticketing-production")
     settings.OUTBOX_PROMPT = "auto"
     prompt.lambda_client.cache_clear()
+    prompt.lambda_client()  # a warm container's (a cold one makes it on its first order, once)
     yield proxy
     prompt.lambda_client.cache_clear()
     proxy.stop()

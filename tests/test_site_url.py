@@ -72,9 +72,8 @@ def test_a_stage_prefix_of_the_request_stays_out_of_links(client, public_site):
 def test_public_url_keeps_absolute_urls_and_joins_a_site_with_a_path(settings):
     settings.SITE_URL = "https://example.com/tickets/"
     assert public_url("/e/show/") == "https://example.com/tickets/e/show/"
-    assert (
-        public_url("https://cdn.example.com/static/a.js") == "https://cdn.example.com/static/a.js"
-    )
+    for elsewhere in ("https://cdn.example.com/static/a.js", "//cdn.example.com/static/a.js"):
+        assert public_url(elsewhere) == elsewhere
 
 
 def test_embed_snippets_in_the_back_office_are_on_site_url(client, public_site, promoter_a):

@@ -17,10 +17,11 @@ def public_url(path: str) -> str:
     """`path` (from `reverse()` or `static()`) on the public origin.
 
     `reverse()` puts the current request's script prefix in front (`/production/` on the raw API
-    Gateway URL); the public origin has its own, so the request's is taken off first. A path that
-    is already absolute (an absolute STATIC_URL) is returned as it is.
+    Gateway URL); the public origin has its own, so the request's is taken off first. A URL that
+    names its host already (an absolute or protocol-relative STATIC_URL) is returned as it is.
     """
-    if urlsplit(path).scheme:
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
         return path
     relative = path.removeprefix(get_script_prefix()).lstrip("/")
     return f"{settings.SITE_URL.rstrip('/')}/{relative}"

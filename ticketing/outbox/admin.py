@@ -12,14 +12,14 @@ class EmailAdmin(ReadOnly, PromoterScopedAdmin):
 
     list_display = [
         "created_at", "recipients", "subject", "kind", "reference", "state", "attempts",
-        "next_attempt_at", "short_error",
+        "next_attempt", "short_error",
     ]  # fmt: skip
     list_filter = ["state", "kind", "created_at"]
     search_fields = ["=reference", "to", "subject"]
     date_hierarchy = "created_at"
     fields = [
         "state", "kind", "reference", "promoter", "recipients", "sender", "subject", "created_at",
-        "attempts", "next_attempt_at", "sent_at", "last_error", "text",
+        "attempts", "next_attempt", "sent_at", "last_error", "text",
     ]  # fmt: skip
     readonly_fields = fields
     actions = ["resend"]
@@ -39,6 +39,11 @@ class EmailAdmin(ReadOnly, PromoterScopedAdmin):
     @admin.display(description="From")
     def sender(self, email):
         return email.message["from_email"]
+
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, email):
+        # Only a pending email has one (while a sender holds it: the end of its lease).
+        return email.next_attempt_at if email.state == Email.State.PENDING else None
 
     @admin.display(description="Last error")
     def short_error(self, email):
