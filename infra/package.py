@@ -130,9 +130,19 @@ def pin_binary_wheels_to_runtime(venv: Path, pip: list) -> None:
         name, version = wheel_file.parent.name.removesuffix(".dist-info").rsplit("-", 1)
         log(f"re-fetching {name} {version} for {RUNTIME_PLATFORM}")
         run(*pip, "install", "--no-deps", "--upgrade", "--only-binary=:all:",
-            "--platform", RUNTIME_PLATFORM, "--implementation", "cp",
+            *runtime_platform_options(), "--implementation", "cp",
             "--python-version", RUNTIME_PYTHON, "--target", site_packages(venv),
             f"{name}=={version}")  # fmt: skip
+
+
+def runtime_platform_options() -> list[str]:
+    """`--platform` for every manylinux tag the runtime's glibc runs, newest first: pip does not
+    widen manylinux_2_26 to older glibcs by itself, and some wheels (cryptography's) come only
+    as manylinux_2_17 for those."""
+    arch = RUNTIME_PLATFORM.split("_", 3)[-1]
+    major, newest = RUNTIME_GLIBC
+    tags = [f"manylinux_{major}_{minor}_{arch}" for minor in range(newest, 4, -1)]
+    return [option for tag in tags for option in ("--platform", tag)]
 
 
 # --- 2. Zappa's package ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
+from tests.outbox_helpers import use_smtp
+from tests.servers import SilentSMTPServer, WorkingSMTPServer, free_port
 from ticketing.events.models import (
     Affiliate,
     Artist,
@@ -70,6 +72,15 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def site_url_of_the_live_server(request):
+    """Browser tests follow absolute links (the widget's loader, API and tickets links): there,
+    SITE_URL is the live server's origin."""
+    if "live_server" in request.fixturenames:
+        settings = request.getfixturevalue("settings")
+        settings.SITE_URL = request.getfixturevalue("live_server").url
 
 
 @pytest.fixture
@@ -164,6 +175,32 @@ def pytest_collection_modifyitems(items):
         # Concurrency and locking are proven on PostgreSQL; SQLite serialises every writer.
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+
+
+# --- Mail: real SMTP servers on 127.0.0.1 (tests/servers.py) -----------------------------------
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A working SMTP server (it refuses nobody@example.com for good), and the settings that
+    send through it."""
+    server = WorkingSMTPServer(refuse={"nobody@example.com"})
+    use_smtp(settings, server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_smtp_server():
+    server = SilentSMTPServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def no_smtp_server(settings):
+    """Nothing listens where the mail should go: every connection is refused at once."""
+    use_smtp(settings, free_port())
 
 
 # --- AWS ---------------------------------------------------------------------------------------

@@ -98,8 +98,8 @@ def test_a_show_typed_as_2000_is_2000_at_the_venue_everywhere(client, shop, city
     assert widget_event["time_zone"] == zone
 
     # ...and so does the fan's event page.
-    page = client.get(reverse("orders:event", args=[event.slug])).content.decode()
-    assert "20:00" in page and "doors 19:00" in page
+    page = client.get(reverse("orders:event", args=[event.slug]), {"lang": "en"}).content.decode()
+    assert "20:00" in page and "Doors 19:00" in page
 
 
 def test_moving_an_event_to_another_zone_keeps_its_wall_clock_times(client, shop):

@@ -65,9 +65,7 @@ def test_order_calendar_is_private_and_shares_the_events_uid(
     event, (ga,), _ = event_on_sale()
     hold = services.create_hold([{"ticket_type": ga.pk, "quantity": 2}], language="fr")
     with django_capture_on_commit_callbacks(execute=True):
-        order, _ = services.place_order(
-            hold.token, name="Zoé", email="zoe@example.com", site_url="http://testserver/"
-        )
+        order, _ = services.place_order(hold.token, name="Zoé", email="zoe@example.com")
     url = f"/orders/{order.code}/{order.access_key}/calendar.ics"
     confirmation = client.get(order.get_absolute_url()).content.decode()
     assert f'href="{url}"' in confirmation

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ticketing.events.models import Event, TicketType
 from ticketing.orders.models import Hold, Order
+from ticketing.outbox.models import Email
 
 from .checkout import event_on_sale, post_hold, post_order
 
@@ -285,7 +286,7 @@ class BrokenMailServer(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("mail server gone")
 
 
-def test_an_email_failure_never_loses_the_order(
+def test_an_email_failure_loses_neither_the_order_nor_the_email(
     client, sale, settings, django_capture_on_commit_callbacks, caplog
 ):
     settings.EMAIL_BACKEND = f"{__name__}.BrokenMailServer"
@@ -293,8 +294,11 @@ def test_an_email_failure_never_loses_the_order(
     with django_capture_on_commit_callbacks(execute=True):
         response = post_order(client, token, key="mail-down")
     assert response.status_code == 201
-    assert Order.objects.get().code == response.json()["code"]
-    assert "Could not send the confirmation" in caplog.text
+    order = Order.objects.get()
+    assert order.code == response.json()["code"]
+    email = Email.objects.get(reference=order.code)  # tried, and waiting for the next attempt
+    assert (email.state, email.attempts, email.to) == ("pending", 1, ["ada@example.com"])
+    assert "mail server gone" in email.last_error and "mail server gone" in caplog.text
 
 
 def test_sold_out_is_not_logged_as_a_warning_but_bad_input_is(client, sale, caplog):

@@ -156,6 +156,9 @@ def test_function_policy_reaches_its_stage_resources_and_no_more(template, stage
                       f"/aws/lambda/ticketing-{each_stage}:log-stream:2025/01/01/abc")  # fmt: skip
         assert any(fnmatch(log_stream, r) for r in allowed["logs:PutLogEvents"]) is reachable
     assert allowed["sqs:SendMessage"] == [f"arn:aws:sqs:eu-central-1:123456789012:{queue}"]
+    # The outbox's prompt invokes the stage's own function (Zappa names it project-stage).
+    function = f"arn:aws:lambda:eu-central-1:123456789012:function:ticketing-{stage}"
+    assert allowed["lambda:InvokeFunction"] == [function]
 
 
 def test_zappa_attaches_the_stage_policy_through_its_settings_callback(aws):

@@ -14,7 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def lambda_environment(stage="production", **extra):
     """The function's environment: zappa_settings.json variables plus the stage secret's."""
     zappa = json.loads((ROOT / "zappa_settings.json").read_text())[stage]
-    secrets = {"SECRET_KEY": "p" * 64 + "-from-the-stage-secret", "DATABASE_URL": "sqlite://"}
+    secrets = {
+        "SECRET_KEY": "p" * 64 + "-from-the-stage-secret",
+        "DATABASE_URL": "sqlite://",
+        "TICKET_SIGNING_KEYS": "k2:" + "B" * 43 + ",k1:" + "A" * 43,
+        "EMAIL_HOST_USER": "AKIAEXAMPLE",
+        "EMAIL_HOST_PASSWORD": "smtp-password-from-the-stage-secret",
+    }
     return {**zappa["environment_variables"], **secrets, **extra}
 
 

@@ -440,3 +440,27 @@ def test_scheduled_notify_tells_waiting_fans(call, package_database):
         f"print(Subscription.objects.get(pk={subscription}).state)"
     ), database_url=url).strip()  # fmt: skip
     assert state == "notified"
+
+
+def test_outbox_drain_and_prompt_run_in_the_package(call, package_database):
+    """The minutely drain (a Zappa schedule) and the prompt's asynchronous invocation (a Zappa
+    `command` event) reach the outbox in the package, which mails through the stage's SMTP
+    settings: unreachable offline, so the attempt is recorded for a retry, nothing lost."""
+    url = package_database["url"]
+    email_id = int(manage("shell", "--no-imports", "-c", (
+        "from django.core.mail import EmailMessage; from ticketing.outbox.models import Email; "
+        "e = Email.from_message(EmailMessage('Hi', 'Hello', 'tickets@example.com', "
+        "['ada@example.com']), kind='test'); e.save(); print(e.pk)"
+    ), database_url=url))  # fmt: skip
+
+    (prompted,) = call({"command": "ticketing.outbox.handlers.send_emails", "emails": [email_id]})
+    assert prompted == {"sent": 0, "retrying": 1, "failed": 0, "released": 0, "stopped": True}
+    state = manage("shell", "--no-imports", "-c", (
+        "from ticketing.outbox.models import Email; "
+        f"e = Email.objects.get(pk={email_id}); print(e.state, e.attempts, e.last_error)"
+    ), database_url=url)  # fmt: skip
+    assert state.startswith("pending 1 ") and "email-smtp.eu-central-1.amazonaws.com" not in state
+
+    rule = Zappa.get_event_name("ticketing-production", "ticketing.outbox.handlers.send_outbox")
+    (drained,) = call(scheduled_event(rule))
+    assert drained["sent"] == 0 and drained["retrying"] == 0  # not due before its backoff

@@ -11,6 +11,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 64 + "-production-like-secret-from-the-environment",
     "ALLOWED_HOSTS": "tickets.example.com",
     "DATABASE_URL": "sqlite:///:memory:",
+    "SITE_URL": "https://tickets.example.com",
+    "TICKET_SIGNING_KEYS": "k1:" + "A" * 43,  # 32 zero bytes, base64url
+    "EMAIL_HOST": "smtp.example.com",
 }
 
 
@@ -22,6 +25,8 @@ TEST_ONLY = {
     "DJANGO_ENV",
     "SECURE_SSL_REDIRECT",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "SITE_URL",
+    "OUTBOX_PROMPT",
 }
 
 

@@ -16,6 +16,7 @@ from ticketing.tracking.consumer import ShardPoller, handle_kinesis_batch
 from ticketing.tracking.hits import encode_beacon
 from ticketing.tracking.models import ShardCheckpoint
 
+from .servers import AWSProxy
 from .tracking_helpers import (
     GOOGLEBOT,
     counts,
@@ -254,6 +255,60 @@ def test_kinesis_down_answers_at_once_and_counts_the_loss(client, settings, aws,
         time.sleep(0.05)
     assert sink.stats.lost == 5 and sink.stats.delivered == 0
     assert "lost" in caplog.text and "to Kinesis stream hits" in caplog.text
+
+
+@pytest.fixture
+def lambda_sink_behind_a_proxy(aws, stream, settings, monkeypatch):
+    """The sink as it runs on Lambda (flushed as each request finishes), its Kinesis calls going
+    through a proxy that can slow them down or refuse them."""
+    proxy = AWSProxy(aws)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ticketing-production")
+    settings.TRACKING_STREAM = "hits"
+    sink = use_sink(settings, "kinesis")
+    yield proxy, sink
+    proxy.stop()
+
+
+def test_on_lambda_a_hung_kinesis_costs_a_beacon_little_and_loses_nothing(
+    client, lambda_sink_behind_a_proxy, promoter_a
+):
+    proxy, sink = lambda_sink_behind_a_proxy
+    # TRACKING_LAMBDA_PUT_BUDGET_SECONDS, and no client timeout longer than it.
+    config = sink.client.meta.config
+    assert sink.budget_seconds == config.connect_timeout == config.read_timeout == 0.05
+    assert post_hits(client, [hit()]).status_code == 204  # a warm container
+    proxy.delay = 10  # PutRecords hangs
+
+    started = time.monotonic()
+    response = post_hits(client, [hit()])
+    took = time.monotonic() - started
+    assert response.status_code == 204
+    assert took < 1, took  # the flush gave up after its budget, not after 10 s (~0.06 s idle)
+    assert (sink.stats.delivered, sink.stats.carried, sink.stats.lost) == (1, 1, 0)
+
+    proxy.delay = 0  # Kinesis is back: the next request's flush takes both
+    assert post_hits(client, [hit()]).status_code == 204
+    assert (sink.stats.delivered, sink.stats.lost) == (3, 0) and not sink.has_work
+    consume()
+    assert counts() == {("view", None, None, False): 3}
+
+
+def test_on_lambda_a_failing_kinesis_loses_after_three_flushes_and_says_so(
+    client, lambda_sink_behind_a_proxy, promoter_a, caplog
+):
+    proxy, sink = lambda_sink_behind_a_proxy
+    proxy.refuse = True  # 500 InternalFailure to every call
+    for _ in range(3):
+        assert post_hits(client, [hit()]).status_code == 204
+    assert sink.stats.lost == 1  # the first beacon, after its third failed flush
+    assert "lost 1 beacon(s)" in caplog.text and "InternalFailure" in caplog.text
+
+    proxy.refuse = False
+    post_hits(client, [hit()])
+    assert (sink.stats.delivered, sink.stats.lost) == (3, 1)
+    consume()
+    assert counts() == {("view", None, None, False): 3}
 
 
 def test_background_flush_delivers_without_a_request_finishing(settings, stream, promoter_a):

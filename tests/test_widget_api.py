@@ -330,17 +330,26 @@ def test_inventory_counters_are_as_fresh_as_the_ttl(client, promoter_a, monkeypa
     assert get_events(client, "alpha-artist")["events"][0]["status"] == "sold_out"
 
 
-def test_tickets_url_follows_the_forwarded_scheme_and_host(client, promoter_a, settings):
-    settings.ALLOWED_HOSTS = ["tickets.example.com"]
+def test_tickets_url_is_on_site_url_whatever_host_the_request_names(
+    client, promoter_a, settings, no_origin_cache
+):
+    """The CDN caches one answer for everyone: its links must not follow a request's Host (the
+    raw execute-api name, an alias, a forged X-Forwarded-Host within ALLOWED_HOSTS)."""
+    settings.SITE_URL = "https://tickets.example.com"
+    settings.ALLOWED_HOSTS = ["tickets.example.com", ".execute-api.eu-central-1.amazonaws.com"]
     settings.USE_X_FORWARDED_HOST = True
-    data = client.get(
-        api_url("alpha-artist"),
-        headers={"X-Forwarded-Host": "tickets.example.com", "X-Forwarded-Proto": "https"},
-    ).json()
-    plain = client.get(api_url("alpha-artist"), HTTP_HOST="tickets.example.com").json()
+    raw_api = "abc123.execute-api.eu-central-1.amazonaws.com"
     slug = promoter_a["events"][0].slug
-    assert data["events"][0]["tickets_url"] == f"https://tickets.example.com/e/{slug}/"
-    assert plain["events"][0]["tickets_url"] == f"http://tickets.example.com/e/{slug}/"
+    for headers in (
+        {"Host": raw_api, "X-Forwarded-Proto": "http"},
+        {"X-Forwarded-Host": raw_api, "X-Forwarded-Proto": "https"},
+        {"Host": "tickets.example.com"},
+    ):
+        data = client.get(api_url("alpha-artist"), headers=headers).json()
+        assert data["events"][0]["tickets_url"] == f"https://tickets.example.com/e/{slug}/"
+    loader = client.get("/widget/v1/loader.js", headers={"Host": raw_api}).content.decode()
+    assert '"https://tickets.example.com/static/widget/tour-widget.' in loader
+    assert raw_api not in loader
 
 
 @pytest.mark.parametrize("prepared", [True, False])

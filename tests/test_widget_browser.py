@@ -7,7 +7,6 @@ only to the widget's origin.
 
 import json
 import re
-import socket
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.servers import free_port
 from tests.widget_helpers import empty_origin_cache  # noqa: F401 (autouse fixture)
 from ticketing.events.models import Artist, Event, Promoter
 from ticketing.notify.models import Subscription
@@ -46,17 +46,6 @@ class FanSite:
         return self.url + path
 
 
-def free_port() -> int:
-    for port in HOST_PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {HOST_PORTS}")
-
-
 @pytest.fixture(scope="module")
 def fan_site():
     site = FanSite()
@@ -78,7 +67,7 @@ def fan_site():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port(HOST_PORTS)), Handler)
     site.url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ticketing.events",
     "ticketing.orders",
     "ticketing.tracking",
+    "ticketing.outbox",
     "ticketing.backoffice",
     "ticketing.fans",
     "ticketing.notify",
@@ -179,8 +180,31 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# --- Email: sent by the outbox (ticketing/outbox) after commit, never on a request path ---------
+# SMTP when EMAIL_HOST is set (e.g. Amazon SES's SMTP endpoint), else printed to the console.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")  # STARTTLS, port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")  # implicit TLS, port 465
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_USE_TLS else 465 if EMAIL_USE_SSL else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+# Seconds any one SMTP operation may take: a server that accepts and never answers fails the
+# attempt, which the outbox retries later.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tickets@localhost")
+# How the outbox sends a new email once its transaction commits: `lambda` (an asynchronous
+# invocation of this function), `thread` (a sender thread of this process), `inline` (right
+# away, in the committing thread: tests), `off` (only the drain: `manage.py send_outbox`, the
+# schedule). `auto` is `lambda` on AWS Lambda, else `thread`.
+OUTBOX_PROMPT = os.environ.get("OUTBOX_PROMPT", "auto")
+if OUTBOX_PROMPT not in ("auto", "lambda", "thread", "inline", "off"):
+    raise ImproperlyConfigured("OUTBOX_PROMPT must be auto, lambda, thread, inline or off.")
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)  # then the email is `failed`
 
 LOGGING = {
     "version": 1,
@@ -205,6 +229,11 @@ if TRACKING_SINK == "kinesis" and not TRACKING_STREAM:
 TRACKING_FLUSH_SECONDS = float(os.environ.get("TRACKING_FLUSH_SECONDS", "1"))
 TRACKING_MAX_BUFFERED = env_int("TRACKING_MAX_BUFFERED", 20000)  # records, then new ones drop
 TRACKING_PUT_BUDGET_SECONDS = float(os.environ.get("TRACKING_PUT_BUDGET_SECONDS", "2"))
+# On Lambda the flush runs before the beacon's response leaves: there it may take this long at
+# most; what Kinesis did not take by then waits for the next request's flush.
+TRACKING_LAMBDA_PUT_BUDGET_SECONDS = float(
+    os.environ.get("TRACKING_LAMBDA_PUT_BUDGET_SECONDS", "0.05")
+)
 TRACKING_DEDUPE_HOURS = env_int("TRACKING_DEDUPE_HOURS", 48)  # how long a hit id is remembered
 
 # --- Tour widget (widget/) ---------------------------------------------------------------------
@@ -248,8 +277,14 @@ SPECTACULAR_SETTINGS = {
 }
 # Dotted paths of payment providers (ticketing/orders/payments.py); the first is the default.
 PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
-# Public origin for links in emails, e.g. https://tickets.example.com (else the request's).
-SITE_URL = os.environ.get("SITE_URL", "")
+# The public origin, e.g. https://tickets.example.com: every absolute link in emails, API answers
+# and embed snippets starts with it, never with a request's Host (ticketing/site.py). Required
+# with DEBUG off (`check --deploy`).
+SITE_URL = os.environ.get("SITE_URL") or ("http://127.0.0.1:8000" if DEVELOPMENT else "")
+# Ed25519 keys that sign the tickets' QR codes, comma-separated `key-id:base64url-seed` entries
+# (`manage.py new_ticket_key`): the first signs, every one verifies. Required with DEBUG off
+# (`check --deploy`); without it a key derived from SECRET_KEY stands in (local runs, tests).
+TICKET_SIGNING_KEYS = env_list("TICKET_SIGNING_KEYS")
 
 
 def _not_an_expected_conflict(record) -> bool:

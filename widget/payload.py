@@ -7,15 +7,17 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from ticketing.site import public_url
+
 from .selectors import EventStatus, Tour
 
 # A slug no event has, reversed once per response instead of once per event.
 SLUG_MARK = "0-slug-mark-0"
 
 
-def tickets_url_builder(request, affiliate_key: str | None) -> Callable[[str], str]:
+def tickets_url_builder(affiliate_key: str | None) -> Callable[[str], str]:
     """Absolute URL of an event's checkout page (`orders:event`), carrying the affiliate."""
-    url = request.build_absolute_uri(reverse("orders:event", args=[SLUG_MARK]))
+    url = public_url(reverse("orders:event", args=[SLUG_MARK]))
     head, _, tail = url.rpartition(SLUG_MARK)  # the path's, not the host's, occurrence
     query = f"?{urlencode({'affiliate': affiliate_key})}" if affiliate_key else ""
     return lambda slug: f"{head}{slug}{tail}{query}"

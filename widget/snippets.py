@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG, Affiliate, Artist
+from ticketing.site import public_url
 
 THEMES = ("light", "dark", "auto")
 LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
@@ -52,18 +53,18 @@ def tour_page_url(options: WidgetOptions) -> str:
     return f"{url}?{query}" if query else url
 
 
-def embed_snippet(request, options: WidgetOptions) -> str:
+def embed_snippet(options: WidgetOptions) -> str:
     return render_to_string(
         "widget/snippet.html",
         {
             "attributes": options.data_attributes(),
-            "loader_url": request.build_absolute_uri(reverse("widget:loader")),
-            "tour_url": request.build_absolute_uri(tour_page_url(options)),
+            "loader_url": public_url(reverse("widget:loader")),
+            "tour_url": public_url(tour_page_url(options)),
         },
     ).strip()
 
 
-def artist_snippets(request, artist: Artist) -> list[tuple[str, str]]:
+def artist_snippets(artist: Artist) -> list[tuple[str, str]]:
     """(label, snippet): one without affiliate, then one per active affiliate of the promoter."""
     affiliates = Affiliate.objects.filter(promoter_id=artist.promoter_id, is_active=True)
     rows = [("Without affiliate", WidgetOptions(artist=artist.slug))]
@@ -72,4 +73,4 @@ def artist_snippets(request, artist: Artist) -> list[tuple[str, str]]:
          WidgetOptions(artist=artist.slug, affiliate=affiliate.public_key))
         for affiliate in affiliates.order_by("name")
     ]  # fmt: skip
-    return [(label, embed_snippet(request, options)) for label, options in rows]
+    return [(label, embed_snippet(options)) for label, options in rows]

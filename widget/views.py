@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
@@ -23,6 +23,7 @@ from ticketing.fans.languages import (
     language_redirect,
     with_language,
 )
+from ticketing.site import public_url
 
 from . import payload, selectors, snippets
 from .cache import origin_cache
@@ -57,9 +58,8 @@ def artist_events(request, slug):
     except BadParameter as error:
         return json_error(request, 400, "bad_parameter", str(error))
     affiliate = parse_affiliate(request.GET.get("affiliate"))
-    # Everything the body depends on; tickets_url is built from the request's scheme and host.
-    key = (slug, affiliate, limit, request.scheme, request.get_host(), get_script_prefix())
-    entry = origin_cache.fresh(key) or _build(request, key, slug, affiliate, limit)
+    key = (slug, affiliate, limit)  # everything the body depends on (its links: SITE_URL)
+    entry = origin_cache.fresh(key) or _build(key, slug, affiliate, limit)
     return cacheable(
         request,
         entry.body,
@@ -70,7 +70,7 @@ def artist_events(request, slug):
     )
 
 
-def _build(request, key, slug: str, affiliate: str | None, limit: int):
+def _build(key, slug: str, affiliate: str | None, limit: int):
     now = timezone.now()
     tour = None
     if ARTIST_SLUG.fullmatch(slug):
@@ -78,7 +78,7 @@ def _build(request, key, slug: str, affiliate: str | None, limit: int):
     if tour is None:
         content = payload.error_content("not_found", f"No artist “{slug[:60]}”.")
         return origin_cache.keep(key, 404, content, render=bytes)
-    tickets_url = payload.tickets_url_builder(request, tour.affiliate_key)
+    tickets_url = payload.tickets_url_builder(tour.affiliate_key)
     content = payload.tour_content(tour, tickets_url)
     return origin_cache.keep(key, 200, content, lambda c: payload.with_generated_at(c, now))
 
@@ -87,8 +87,8 @@ def _build(request, key, slug: str, affiliate: str | None, limit: int):
 def loader(request):
     """GET /widget/v1/loader.js: tiny and short-cached; it loads the content-hashed bundle,
     which whitenoise (or the CDN in front of S3) serves with a one-year immutable cache."""
-    bundle_url = request.build_absolute_uri(static("widget/tour-widget.js"))
-    api_url = request.build_absolute_uri(get_script_prefix()).rstrip("/")
+    bundle_url = public_url(static("widget/tour-widget.js"))
+    api_url = public_url("/").rstrip("/")
     body = render_to_string(
         "widget/loader.js", {"bundle_url": json.dumps(bundle_url), "api_url": json.dumps(api_url)}
     ).encode()
@@ -115,14 +115,14 @@ def tour_page(request, slug):
     if tour is None:
         raise Http404("No such artist.")
     language = from_param(request.GET[LANGUAGE_PARAM])
-    tickets_url = payload.tickets_url_builder(request, tour.affiliate_key)
+    tickets_url = payload.tickets_url_builder(tour.affiliate_key)
     with translation.override(language):
         context = {
             "tour": tour,
             "events": [
                 (event, with_language(tickets_url(event.slug), language)) for event in tour.events
             ],
-            "structured_data": tour_structured_data(request, tour, language, now),
+            "structured_data": tour_structured_data(tour, language, now),
         }
         body = render_to_string("widget/tour_page.html", context, request=request).encode()
     response = cacheable(
@@ -131,7 +131,7 @@ def tour_page(request, slug):
     return content_language(response, language)
 
 
-def tour_structured_data(request, tour, language: str, now) -> str:
+def tour_structured_data(tour, language: str, now) -> str:
     """The tour's shows as schema.org MusicEvents, built as the event page builds its own (a few
     queries more than the list: this page is cached like the API, and is no hot path)."""
     events = (
@@ -143,9 +143,7 @@ def tour_structured_data(request, tour, language: str, now) -> str:
     return structured_data.as_script([
         structured_data.music_event(
             event,
-            request.build_absolute_uri(
-                with_language(reverse("orders:event", args=[event.slug]), language)
-            ),
+            public_url(with_language(reverse("orders:event", args=[event.slug]), language)),
             now,
         )
         for event in events
@@ -157,12 +155,10 @@ def demo(request):
     options = snippets.WidgetOptions.from_query(request.GET, default_artist=DEMO_ARTIST_SLUG)
     context = {
         "options": options,
-        "snippet": snippets.embed_snippet(request, options),
+        "snippet": snippets.embed_snippet(options),
         "tour_page_url": snippets.tour_page_url(options),
         "themes": snippets.THEMES,
         "languages": snippets.LANGUAGES,
-        "api_url": request.build_absolute_uri(
-            reverse("widget:artist-events", args=[options.artist])
-        ),
+        "api_url": public_url(reverse("widget:artist-events", args=[options.artist])),
     }
     return render(request, "widget/demo.html", context)

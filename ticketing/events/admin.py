@@ -1,6 +1,8 @@
 import zoneinfo
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Sum
@@ -22,6 +24,8 @@ from ticketing.backoffice.local_time import (
 )
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline
 from ticketing.events.money import format_money
+from ticketing.orders import selectors as order_selectors
+from ticketing.orders import services as order_services
 from ticketing.orders.models import Order
 from ticketing.orders.selectors import LIVE_WINDOWS, live_inventory, recent_sales
 from widget.snippets import artist_snippets
@@ -77,7 +81,7 @@ class ArtistAdmin(PromoterScopedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The change page shows the embed code, with each affiliate of the artist's promoter.
         if obj is not None and obj.pk:
-            context["embed_snippets"] = artist_snippets(request, obj)
+            context["embed_snippets"] = artist_snippets(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -165,6 +169,25 @@ class EventListFilter(admin.RelatedOnlyFieldListFilter):
         pks = model_admin.get_queryset(request).values_list(f"{self.field_path}__pk", flat=True)
         events = Event.objects.filter(pk__in=pks).select_related("artist", "venue")
         return [(event.pk, str(event)) for event in events]
+
+
+class CancelEventsForm(forms.Form):
+    """The cancel action's confirmation: what happens to the events' orders."""
+
+    # Refunding every order joins these choices with card payments (ticketing/payments).
+    orders = forms.ChoiceField(
+        label="Their orders",
+        choices=[("cancel", "Cancel every order (its seats go back) and email each fan")],
+        initial="cancel",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Message to fans",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Optional; it goes into each fan's email, e.g. whether a new date is planned.",
+    )
 
 
 @admin.register(Event)
@@ -292,10 +315,47 @@ class EventAdmin(PromoterScopedAdmin):
         count = services.set_published(self.editable(request, queryset), False)
         self.message_user(request, f"{count} event(s) unpublished.", messages.SUCCESS)
 
-    @admin.action(description="Cancel selected events", permissions=["change"])
+    @admin.action(description="Cancel selected events…", permissions=["change"])
     def cancel(self, request, queryset):
-        count = services.cancel_events(self.editable(request, queryset))
-        self.message_user(request, f"{count} event(s) cancelled.", messages.WARNING)
+        """A confirmation page first (like delete's): what the cancellation affects, and what
+        happens to the orders. Again on events already cancelled, it cancels the orders left."""
+        events = self.editable(request, queryset).select_related("artist", "venue")
+        form = CancelEventsForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            count = services.cancel_events(events)
+            result = order_services.cancel_event_orders(events, note=form.cleaned_data["note"])
+            for event in events:
+                self.log_change(request, event, "Cancelled, with its orders.")
+            self.message_user(
+                request,
+                f"{count} event(s) cancelled; {result.cancelled} order(s) cancelled, each fan "
+                "emailed.",
+                messages.WARNING,
+            )
+            if result.remaining:
+                self.message_user(
+                    request,
+                    f"{result.remaining} order(s) are still confirmed: cancel the same events "
+                    "again to go on.",
+                    messages.ERROR,
+                )
+            return None  # back to the change list
+        affected = order_selectors.confirmed_orders_by_event(events)
+        rows = [(event, affected.get(event.pk, {})) for event in events]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel events",
+            "opts": self.opts,
+            "rows": rows,
+            "totals": {
+                name: sum(counts.get(name, 0) for _, counts in rows)
+                for name in ("orders", "tickets")
+            },
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/events/event/cancel_confirmation.html", context)
 
     @admin.action(description="Duplicate to other dates and venues…", permissions=["add"])
     def duplicate(self, request, queryset):

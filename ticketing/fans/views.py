@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from ticketing.events.selectors import published_event, upcoming_events
 from ticketing.orders import selectors as order_selectors
+from ticketing.site import public_url
 
 from . import calendar
 from .languages import (
@@ -56,7 +57,7 @@ def event_calendar(request, slug):
     event = published_event(slug)
     language = from_param(request.GET.get("lang")) or settings.LANGUAGE_CODE
     with translation.override(language):
-        url = request.build_absolute_uri(with_language(event_url(event), language))
+        url = public_url(with_language(event_url(event), language))
         body = calendar.event_calendar(event, url)
     return public(_ics(body, event.slug), max_age=300)
 
@@ -68,8 +69,8 @@ def order_calendar(request, code, access_key):
     with translation.override(language):
         body = calendar.order_calendar(
             order,
-            request.build_absolute_uri(order.get_absolute_url()),
-            request.build_absolute_uri(with_language(event_url(order.event), language)),
+            public_url(order.get_absolute_url()),
+            public_url(with_language(event_url(order.event), language)),
         )
     response = _ics(body, order.event.slug)
     patch_cache_control(response, private=True, no_store=True)
@@ -92,7 +93,7 @@ def robots_txt(request):
         "User-agent: *",
         # Holds and orders are addressed by secrets; the back office and the API are no pages.
         *(f"Disallow: {path}" for path in ("/admin/", "/holds/", "/orders/", "/api/", "/notify/")),
-        f"Sitemap: {request.build_absolute_uri(reverse('fans:sitemap'))}",
+        f"Sitemap: {public_url(reverse('fans:sitemap'))}",
     ]
     response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
     return public(response, max_age=ROBOTS_MAX_AGE)

@@ -1,16 +1,13 @@
 """Notify-me emails: the opt-in confirmation and the news that tickets are there, each in the
 fan's language, each with a signed unsubscribe link (also as List-Unsubscribe, one click).
 
-Each message is built whole by one function under `translation.override(subscription.language)`
-and handed to `deliver`, the one place that sends: when the outbox lands, `deliver` stores the
-message in the caller's transaction instead.
+Each message is built whole by one function under `translation.override(subscription.language)`;
+the services hand it to the outbox in their transaction. Links come from SITE_URL
+(`ticketing.site.public_url`): the notification goes out from a schedule, with no request.
 """
-
-import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -18,25 +15,23 @@ from django.utils.translation import gettext as _
 
 from ticketing.fans.languages import with_language
 from ticketing.orders.emails import one_line
+from ticketing.site import public_url
 
-logger = logging.getLogger(__name__)
-
-LOCAL_SITE_URL = "http://127.0.0.1:8000"  # links of a local run's scheduled emails
-
-
-def confirmation_message(subscription, confirm_token, unsubscribe_token, site_url=""):
-    base = _base(site_url)
-    context = {"confirm_url": base + reverse("notify:confirm", args=[confirm_token])}
-    return _message(subscription, unsubscribe_token, base, "confirm", context, _subject_confirm)
+CONFIRM = "notify_confirm"  # outbox kinds
+TICKETS = "notify_tickets"
 
 
-def notification_message(subscription, unsubscribe_token, site_url=""):
-    base = _base(site_url)
+def confirmation_message(subscription, confirm_token, unsubscribe_token):
+    context = {"confirm_url": public_url(reverse("notify:confirm", args=[confirm_token]))}
+    return _message(subscription, unsubscribe_token, "confirm", context, _subject_confirm)
+
+
+def notification_message(subscription, unsubscribe_token):
     path = with_language(
         reverse("orders:event", args=[subscription.event.slug]), subscription.language
     )
     return _message(
-        subscription, unsubscribe_token, base, "tickets", {"event_url": base + path}, _subject_news
+        subscription, unsubscribe_token, "tickets", {"event_url": public_url(path)}, _subject_news
     )
 
 
@@ -48,9 +43,9 @@ def _subject_news(event) -> str:
     return _("Tickets for %(event)s are available") % {"event": event.display_name}
 
 
-def _message(subscription, unsubscribe_token, base, template, context, subject):
+def _message(subscription, unsubscribe_token, template, context, subject):
     event = subscription.event
-    unsubscribe_url = base + reverse("notify:unsubscribe", args=[unsubscribe_token])
+    unsubscribe_url = public_url(reverse("notify:unsubscribe", args=[unsubscribe_token]))
     context = {**context, "event": event, "unsubscribe_url": unsubscribe_url}
     with translation.override(subscription.language):
         message = EmailMultiAlternatives(
@@ -67,19 +62,3 @@ def _message(subscription, unsubscribe_token, base, template, context, subject):
             render_to_string(f"notify/emails/{template}.html", context), "text/html"
         )
     return message
-
-
-def _base(site_url: str) -> str:
-    return (settings.SITE_URL or site_url or LOCAL_SITE_URL).rstrip("/")
-
-
-def deliver(message: EmailMultiAlternatives) -> None:
-    """Send once the caller's transaction commits; a failure is logged, never raised."""
-    transaction.on_commit(lambda: _send(message))
-
-
-def _send(message) -> None:
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send “%s” to a fan", message.subject)

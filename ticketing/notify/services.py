@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from ticketing.events.models import Event
 from ticketing.fans import languages
+from ticketing.outbox.services import enqueue_email, enqueue_emails
 
 from . import emails, selectors
 from .models import Subscription
@@ -86,7 +87,7 @@ def _subscription_pk(token: str, salt: str, max_age=None) -> int:
 # --- Subscribe, confirm, unsubscribe ----------------------------------------------------------
 
 
-def subscribe(event: Event, email, *, language=None, site_url: str = "", now=None) -> Subscription:
+def subscribe(event: Event, email, *, language=None, now=None) -> Subscription:
     """Ask to be told about `event`: a pending subscription and a confirmation email.
 
     Asking again re-sends the confirmation (not within RESEND_AFTER) or, after being told or
@@ -119,10 +120,14 @@ def subscribe(event: Event, email, *, language=None, site_url: str = "", now=Non
         subscription.language = language
         subscription.confirmation_sent_at = now
         subscription.save()
-        message = emails.confirmation_message(
-            subscription, confirm_token(subscription), unsubscribe_token(subscription), site_url
+        enqueue_email(
+            emails.confirmation_message(
+                subscription, confirm_token(subscription), unsubscribe_token(subscription)
+            ),
+            kind=emails.CONFIRM,
+            promoter_id=event.artist.promoter_id,
+            reference=f"subscription {subscription.pk}",
         )
-        emails.deliver(message)
     return subscription
 
 
@@ -203,7 +208,7 @@ def _get_locked(pk: int) -> Subscription:
 # --- Telling them -----------------------------------------------------------------------------
 
 
-def notify_subscribers(now=None, *, batch_size: int = NOTIFY_BATCH, site_url: str = "") -> int:
+def notify_subscribers(now=None, *, batch_size: int = NOTIFY_BATCH) -> int:
     """Tell every active subscriber of an event that now sells (on sale, seats left) once, and
     return how many were told. Scheduled every minute (`ticketing.notify.handlers`); safe to run
     twice at once: each batch locks its rows and skips those another run holds."""
@@ -222,8 +227,17 @@ def notify_subscribers(now=None, *, batch_size: int = NOTIFY_BATCH, site_url: st
                 )
                 for subscription in waiting:
                     subscription.event = event
-                    emails.deliver(emails.notification_message(
-                        subscription, unsubscribe_token(subscription), site_url))  # fmt: skip
+                enqueue_emails(
+                    [
+                        (
+                            emails.notification_message(s, unsubscribe_token(s)),
+                            f"subscription {s.pk}",
+                        )
+                        for s in waiting
+                    ],
+                    kind=emails.TICKETS,
+                    promoter_id=event.artist.promoter_id,
+                )
                 Subscription.objects.filter(pk__in=[s.pk for s in waiting]).update(
                     state=Subscription.State.NOTIFIED, notified_at=now
                 )

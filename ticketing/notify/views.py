@@ -44,12 +44,7 @@ def subscribe(request, slug):
                 "notify", ratelimit.client_key(request), MAX_REQUESTS_PER_CLIENT, 3600
             ):
                 raise NotifyError("rate_limited", _("Too many requests. Please try later."), 429)
-            services.subscribe(
-                event,
-                request.POST.get("email"),
-                language=language,
-                site_url=request.build_absolute_uri("/"),
-            )
+            services.subscribe(event, request.POST.get("email"), language=language)
         except NotifyError as error:
             return _answer(request, event, language, error=error)
         return _answer(request, event, language)

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ticketing.events.selectors import published_event
+from ticketing.site import public_url
 
 from . import selectors, services
 from .errors import CheckoutError
@@ -114,7 +115,7 @@ class HoldOutput(serializers.Serializer):
         return selectors.hold_total(hold)[1]
 
     def get_url(self, hold) -> str:
-        return self.context["request"].build_absolute_uri(hold.get_absolute_url())
+        return public_url(hold.get_absolute_url())
 
 
 class OrderInput(serializers.Serializer):
@@ -151,12 +152,12 @@ class OrderOutput(serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="The confirmation page with QR codes.")
 
     def get_url(self, order) -> str:
-        return self.context["request"].build_absolute_uri(order.get_absolute_url())
+        return public_url(order.get_absolute_url())
 
 
-def _private_response(serializer, request, obj, code=status.HTTP_200_OK) -> Response:
+def _private_response(serializer, obj, code=status.HTTP_200_OK) -> Response:
     """A hold or an order: for its holder only, never stored by a cache."""
-    response = Response(serializer(obj, context={"request": request}).data, status=code)
+    response = Response(serializer(obj).data, status=code)
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -237,13 +238,13 @@ class Holds(APIView):
             click_id=data.get("click"),
             language=data.get("language"),
         )
-        return _private_response(HoldOutput, request, hold, status.HTTP_201_CREATED)
+        return _private_response(HoldOutput, hold, status.HTTP_201_CREATED)
 
 
 class HoldDetail(APIView):
     @extend_schema(summary="A hold", responses={200: HoldOutput, **_errors(404)})
     def get(self, request, token):
-        return _private_response(HoldOutput, request, selectors.hold_by_token(token))
+        return _private_response(HoldOutput, selectors.hold_by_token(token))
 
     @extend_schema(
         summary="Release a hold",
@@ -279,10 +280,9 @@ class HoldOrder(APIView):
             idempotency_key=request.headers.get("Idempotency-Key"),
             payment_provider=data.get("payment") or None,
             language=data.get("language"),
-            site_url=request.build_absolute_uri("/"),
         )
         order = selectors.order_by_access_key(order.code, order.access_key)
-        response = _private_response(OrderOutput, request, order, status.HTTP_201_CREATED)
+        response = _private_response(OrderOutput, order, status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -301,7 +301,7 @@ class OrderDetail(APIView):
         order = selectors.order_by_code_and_email(code, email)
         if order is None:
             raise Http404
-        return _private_response(OrderOutput, request, order)
+        return _private_response(OrderOutput, order)
 
 
 def _valid(serializer_class, data) -> dict:

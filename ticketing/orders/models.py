@@ -7,7 +7,6 @@ and the constraints below hold the rules no code path may break.
 
 import secrets
 
-from django.core import signing
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -18,10 +17,11 @@ from ticketing.events.models import Affiliate, Event, TicketType
 from ticketing.fans.languages import language_constraint, language_field
 from ticketing.owned_fields import InventoryManager, OwnedFieldsMixin, OwnedFieldsQuerySet
 
+from . import ticket_codes
+
 # Human-friendly order codes: no 0/O, 1/I/L, so a code read out over the phone is unambiguous.
 ORDER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ORDER_CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes
-TICKET_SIGNING_SALT = "ticketing.orders.ticket"
 
 
 def new_token() -> str:
@@ -196,7 +196,7 @@ class Order(OwnedFieldsMixin, models.Model):
 
 
 class Ticket(models.Model):
-    """One seat of an order. The QR code carries its secret, signed with the SECRET_KEY."""
+    """One seat of an order. Its QR code carries its secret, signed with a ticket signing key."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
@@ -214,5 +214,5 @@ class Ticket(models.Model):
 
     @property
     def signed_secret(self) -> str:
-        """What the QR code encodes; `selectors.ticket_from_scan` checks it at the door."""
-        return signing.Signer(salt=TICKET_SIGNING_SALT).sign(self.secret)
+        """What the QR code encodes (`ticket_codes`); `selectors.ticket_from_scan` checks it."""
+        return ticket_codes.sign(self.order.event_id, self.secret)

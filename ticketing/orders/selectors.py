@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core import signing
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
@@ -15,7 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Event, TicketType
 
-from .models import TICKET_SIGNING_SALT, Hold, HoldItem, Order, Ticket
+from . import ticket_codes
+from .models import Hold, HoldItem, Order, Ticket
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,34 @@ def order_by_code_and_email(code: str, email: str) -> Order | None:
 
 
 def ticket_from_scan(scanned: str) -> Ticket | None:
-    """The ticket a QR code names, if its signature holds; for the door scanner."""
-    try:
-        secret = signing.Signer(salt=TICKET_SIGNING_SALT).unsign(scanned)
-    except signing.BadSignature:
+    """The ticket a QR code names, if one of the ticket signing keys signed it (old keys too,
+    while they are listed); for the door."""
+    code = ticket_codes.verify(scanned)
+    if code is None:
         return None
-    return Ticket.objects.select_related("order", "ticket_type").filter(secret=secret).first()
+    return (
+        Ticket.objects.select_related("order", "ticket_type")
+        .filter(secret=code.secret, order__event_id=code.event_id)
+        .first()
+    )
+
+
+def ticket_public_keys() -> dict[str, str]:
+    """Key id -> Ed25519 public key (raw, base64url) of every key a valid ticket may be signed
+    with: what an offline door scanner verifies QR codes against."""
+    return ticket_codes.public_keys()
+
+
+def confirmed_orders_by_event(events) -> dict[int, dict]:
+    """Event id -> {"orders": n, "tickets": n} of its confirmed orders (events without any are
+    absent): what cancelling those events would cancel. One query."""
+    rows = (
+        Order.objects.filter(event__in=events, state=Order.State.CONFIRMED)
+        .values("event_id")
+        .annotate(orders=Count("pk", distinct=True), tickets=Count("tickets"))
+        .order_by()
+    )
+    return {row.pop("event_id"): row for row in rows}
 
 
 # --- Sales, for the analytics funnel ---------------------------------------------------------

@@ -34,7 +34,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from ticketing.events.models import Affiliate, Event, TicketType
 from ticketing.fans import languages
+from ticketing.outbox.services import enqueue_email, enqueue_emails
 
 from . import emails, payments
 from .errors import (
@@ -63,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_HOLD = 20
 EXPIRY_BATCH = 500
+CANCEL_BATCH = 100  # orders of a cancelled event cancelled, and their fans emailed, per transaction
 
 
 # --- Holds ----------------------------------------------------------------------------------
@@ -341,10 +345,10 @@ def place_order(
     idempotency_key: str | None = None,
     payment_provider: str | None = None,
     language: str | None = None,
-    site_url: str = "",
     now=None,
 ) -> tuple[Order, bool]:
-    """Turn an active hold into an order: held seats become sold, one ticket per seat.
+    """Turn an active hold into an order: held seats become sold, one ticket per seat, and the
+    confirmation email goes into the outbox in the same transaction (sent after commit).
 
     The order speaks `language` (the page's the fan ordered on), else the hold's. Returns
     `(order, created)`. The same `idempotency_key` for the same hold returns the same
@@ -379,7 +383,6 @@ def place_order(
         if key and (replayed := _replay(key, token, fingerprint)):
             return replayed, False
         raise
-    transaction.on_commit(lambda: emails.send_order_confirmation(order, site_url))
     return order, True
 
 
@@ -419,8 +422,20 @@ def _same_request(order: Order, token: str, fingerprint: str) -> Order:
 
 
 def _convert(
-    hold: Hold, name, email, now, *, key=None, fingerprint="", payment_provider=None, language=None
+    hold: Hold,
+    name,
+    email,
+    now,
+    *,
+    key=None,
+    fingerprint="",
+    payment_provider=None,
+    language=None,
+    confirmation=True,
 ) -> Order:
+    """The locked, live hold becomes an order: the order and its tickets, the hold `ordered`,
+    the fan's confirmation in the outbox (unless `confirmation` is off), and, last, its seats
+    move from held to sold once the event is seen to still sell."""
     items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
     hold.item_list = items
     total, currency = hold_total(hold)
@@ -428,18 +443,8 @@ def _convert(
     if provider is None:
         raise InvalidRequest(_("This payment method is not available."), payment=payment_provider)
 
-    _lock_selling_event(hold.event_id, now)  # right before the seats move: a short lock
-    for item in items:
-        moved = TicketType.inventory.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
-            held=F("held") - item.quantity, sold=F("sold") + item.quantity
-        )
-        if not moved:  # the counters disagree with the holds: refuse rather than oversell
-            raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
-    Hold.inventory.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
-    hold.state = Hold.State.ORDERED
-
     order = Order(
-        event_id=hold.event_id,
+        event=Event.objects.select_related("artist", "venue").get(pk=hold.event_id),
         hold=hold,
         name=name,
         email=email,
@@ -460,6 +465,26 @@ def _convert(
         for item in items
         for _ in range(item.quantity)
     )
+    Hold.inventory.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
+    hold.state = Hold.State.ORDERED
+    if confirmation:
+        enqueue_email(
+            emails.order_confirmation(order),
+            kind=emails.ORDER_CONFIRMATION,
+            promoter_id=order.event.artist.promoter_id,
+            reference=order.code,
+        )
+
+    # Last, as the seats in `_save_hold`: the event row (every order of the event waits for its
+    # lock) and the ticket types' rows (the hot spot of an on-sale) stay locked from here to
+    # COMMIT, so nothing else runs in between.
+    _lock_selling_event(hold.event_id, now)
+    for item in items:
+        moved = TicketType.inventory.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
+            held=F("held") - item.quantity, sold=F("sold") + item.quantity
+        )
+        if not moved:  # the counters disagree with the holds: refuse rather than oversell
+            raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
     return order
 
 
@@ -488,7 +513,7 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, now)
+        return _convert(hold, name, email, now, confirmation=False)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
@@ -541,3 +566,52 @@ def cancel_order(order: Order, now=None) -> bool:
             state=Order.State.CANCELLED, cancelled_at=now or timezone.now()
         )
     return True
+
+
+# --- Cancelled events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventOrdersCancelled:
+    cancelled: int  # orders cancelled now, each fan emailed
+    remaining: int  # confirmed orders of these events left when the budget ran out
+
+
+def cancel_event_orders(
+    events, *, note: str = "", budget_seconds: float = 20.0, now=None
+) -> EventOrdersCancelled:
+    """Cancel the confirmed orders of these events, which must be cancelled already: seats go
+    back through `cancel_order`, and each fan gets an email (through the outbox) with the
+    promoter's `note`.
+
+    Batches of CANCEL_BATCH orders, each batch with its emails in one transaction: an order is
+    cancelled exactly when its fan's email is written. It stops starting batches when the budget
+    is spent (an admin request must end well inside Lambda's 30 s) and says how many remain;
+    calling it again goes on where it stopped.
+
+    Refunds plug in here when card payments come: an order paid online is refunded (through
+    `ticketing/payments`) in its batch, before it is cancelled, and its email says so.
+    """
+    deadline = time.monotonic() + budget_seconds
+    cancelled = 0
+    cancelled_events = events.filter(status=Event.Status.CANCELLED).select_related(
+        "artist", "venue"
+    )
+    for event in cancelled_events:
+        while time.monotonic() < deadline:
+            confirmed = event.orders.filter(state=Order.State.CONFIRMED).order_by("pk")
+            batch = list(confirmed[:CANCEL_BATCH])
+            if not batch:
+                break
+            with transaction.atomic():
+                messages = []
+                for order in batch:
+                    if cancel_order(order, now):
+                        order.event = event  # the email needs it; loaded once per event
+                        messages.append((emails.event_cancelled(order, note), order.code))
+                enqueue_emails(
+                    messages, kind=emails.EVENT_CANCELLED, promoter_id=event.artist.promoter_id
+                )
+            cancelled += len(messages)
+    remaining = Order.objects.filter(event__in=cancelled_events, state=Order.State.CONFIRMED)
+    return EventOrdersCancelled(cancelled=cancelled, remaining=remaining.count())

@@ -32,6 +32,7 @@ from ticketing.fans.languages import (
     request_language,
     with_language,
 )
+from ticketing.site import public_url
 
 from . import payments, selectors, services
 from .errors import CheckoutError, InvalidRequest
@@ -58,7 +59,7 @@ def _event_context(request, event, request_data, *, error=None, chosen=None) -> 
     sold_out = status.code == "on_sale" and not any(row["available"] for row in rows)
     language = translation.get_language()
     path = reverse("orders:event", args=[event.slug])
-    canonical_url = request.build_absolute_uri(with_language(path, language))
+    canonical_url = public_url(with_language(path, language))
     available = {row["ticket_type"].pk: row["available"] for row in rows}
     return {
         "event": event,
@@ -75,7 +76,7 @@ def _event_context(request, event, request_data, *, error=None, chosen=None) -> 
         "canonical_url": canonical_url,
         # Shared links and x-default: the URL without a language, so that each reader gets
         # their own.
-        "share_links": sharing.links(request.build_absolute_uri(path), event.display_name),
+        "share_links": sharing.links(public_url(path), event.display_name),
         "structured_data": structured_data.as_script(
             structured_data.music_event(event, canonical_url, now, available)
         ),
@@ -201,7 +202,6 @@ def order_create(request, token):
                 email=request.POST.get("email"),
                 idempotency_key=request.POST.get("idempotency_key"),
                 language=language,
-                site_url=request.build_absolute_uri("/"),
             )
     except CheckoutError as error:
         hold = selectors.hold_by_token(token)

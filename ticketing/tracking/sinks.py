@@ -6,10 +6,16 @@
 Both buffer in memory, so a request only appends to a list. In a long-running server a
 background thread flushes the buffer when it holds a full batch or every `TRACKING_FLUSH_SECONDS`,
 and once more at exit. On Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) a frozen process runs no
-threads, so the buffer is flushed when the request finishes, before Zappa's handler returns.
+threads, so the buffer is flushed when the request finishes, before Zappa's handler returns: the
+beacon's answer waits for that flush, so there it gets a budget of tens of milliseconds
+(`TRACKING_LAMBDA_PUT_BUDGET_SECONDS`, which also caps the client's connect and read timeouts)
+instead of the seconds a background flush may take.
 
-Nothing is lost silently: a record that cannot be delivered within the retry budget, or that
-finds the buffer full, is logged and counted in `stats` (per process).
+A record Kinesis did not take within a flush's budget is carried to the next flush (the next
+request's, on Lambda), up to CARRY_FLUSHES flushes. Nothing is lost silently: a record given up
+on after that, or a beacon that finds the buffer full, is logged and counted in `stats` (per
+process). A record that timed out may still have been written: sending it again makes a
+duplicate, which the consumer counts once (hit ids).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ logger = logging.getLogger(__name__)
 PUT_RECORDS_MAX_ENTRIES = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
 RECORD_BYTES = 50 * 1024  # beacons packed into one record, as the KPL's default aggregation
+CARRY_FLUSHES = 3  # flushes a record may fail to go in before it counts as lost
 
 
 @dataclass
@@ -41,7 +48,8 @@ class SinkStats:
     submitted: int = 0
     delivered: int = 0
     retried: int = 0  # sent again after a failure
-    lost: int = 0  # given up on after the retry budget, or the local aggregation failed
+    carried: int = 0  # kept for the next flush when a flush's budget ran out
+    lost: int = 0  # given up on after CARRY_FLUSHES flushes, or the local aggregation failed
     dropped: int = 0  # refused because the buffer was full
     errors: Counter = field(default_factory=Counter)  # error codes seen, e.g. throttling
 
@@ -88,6 +96,11 @@ class BufferedSink:
     def pending(self) -> int:
         return len(self._buffer)
 
+    @property
+    def has_work(self) -> bool:
+        """Whether a flush would send anything."""
+        return bool(self._buffer)
+
     # --- flushing -----------------------------------------------------------------------------
     def flush(self) -> None:
         """Deliver what is buffered now, in the calling thread.
@@ -99,7 +112,7 @@ class BufferedSink:
         with self._flush_lock:
             with self._lock:
                 batch, self._buffer = self._buffer, []
-            if not batch:
+            if not batch and not self.has_work:
                 return
             try:
                 self.deliver(batch)
@@ -111,7 +124,7 @@ class BufferedSink:
                 )  # fmt: skip
 
     def flush_after_request(self, **kwargs) -> None:
-        if self._buffer:
+        if self.has_work:
             self.flush()
 
     def deliver(self, beacons: list[bytes]) -> None:
@@ -142,28 +155,38 @@ class BufferedSink:
 class KinesisSink(BufferedSink):
     """Beacons packed into records of up to `record_bytes` (JSON Lines), sent with `PutRecords`
     in calls of at most 500 records or 5 MB, random partition keys. A partial failure retries
-    only the failed records, with full-jitter backoff, within `budget_seconds`."""
+    only the failed records, with full-jitter backoff, within `budget_seconds`; what is still
+    not sent then waits for the next flush."""
 
     def __init__(self, stream: str, *, budget_seconds: float, client=None, **options):
         super().__init__(**options)
         self.stream = stream
         self.budget_seconds = budget_seconds
         self.record_bytes = RECORD_BYTES
-        self.client = client or kinesis_client()
+        self.client = client or kinesis_client(budget_seconds)
+        # Records a flush's budget ran out on: (data, beacons in it, flushes it failed in).
+        self._carried: list[tuple[bytes, int, int]] = []
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self._buffer or self._carried)
 
     def deliver(self, beacons: list[bytes]) -> None:
         deadline = time.monotonic() + self.budget_seconds
-        for batch in put_records_batches(pack_records(beacons, self.record_bytes)):
+        records, self._carried = self._carried, []  # one flush at a time: `_flush_lock`
+        records += [(data, n, 0) for data, n in pack_records(beacons, self.record_bytes)]
+        for batch in put_records_batches(records):
             self._put(batch, deadline)
 
-    def _put(self, records: list[tuple[bytes, int]], deadline: float) -> None:
+    def _put(self, records: list[tuple[bytes, int, int]], deadline: float) -> None:
         pending, attempt, error = records, 0, ""
         while True:
-            entries = [{"Data": data, "PartitionKey": secrets.token_hex(8)} for data, _ in pending]
+            entries = [{"Data": record[0], "PartitionKey": secrets.token_hex(8)}
+                       for record in pending]  # fmt: skip
             try:
                 response = self.client.put_records(StreamName=self.stream, Records=entries)
             except Exception as exc:  # botocore errors, timeouts, refused connections
-                error = type(exc).__name__
+                error = _error_code(exc)
                 failed = pending
                 self.stats.errors[error] += 1
             else:
@@ -173,23 +196,57 @@ class KinesisSink(BufferedSink):
                         failed.append(record)
                         error = result["ErrorCode"]
                         self.stats.errors[error] += 1
-            failed_beacons = sum(n for _, n in failed)
-            self.stats.delivered += sum(n for _, n in pending) - failed_beacons
+            failed_beacons = sum(n for _, n, _ in failed)
+            self.stats.delivered += sum(n for _, n, _ in pending) - failed_beacons
             if not failed:
                 return
             attempt += 1
             delay = random.uniform(0, min(1.0, 0.05 * 2**attempt))  # noqa: S311 (jitter)
             if time.monotonic() + delay >= deadline:
-                self.stats.lost += failed_beacons
-                logger.error(
-                    "tracking: lost %d beacon(s) in %d record(s) to Kinesis stream %s after %d "
-                    "attempt(s) (%s); %d lost by this process so far",
-                    failed_beacons, len(failed), self.stream, attempt, error, self.stats.lost,
-                )  # fmt: skip
+                self._carry(failed, error)
                 return
             time.sleep(delay)
             self.stats.retried += failed_beacons
             pending = failed
+
+    def close(self) -> None:
+        super().close()
+        if self._carried:  # the process ends: no next flush for them
+            self._carry([(data, n, CARRY_FLUSHES) for data, n, _ in self._carried], "exit")
+            self._carried = []
+
+    def _carry(self, failed: list[tuple[bytes, int, int]], error: str) -> None:
+        """Keep what this flush could not send for the next one; lose what failed too often."""
+        carried = [(data, n, flushes + 1) for data, n, flushes in failed]
+        lost = [record for record in carried if record[2] >= CARRY_FLUSHES]
+        self._carried += [record for record in carried if record[2] < CARRY_FLUSHES]
+        carried_before = self.stats.carried
+        self.stats.carried += sum(n for _, n, flushes in carried if flushes < CARRY_FLUSHES)
+        if not lost:
+            if _crossed_a_power_of_two(carried_before, self.stats.carried):  # not every beacon
+                logger.warning(
+                    "tracking: Kinesis stream %s did not take %d record(s) within %.3f s (%s); "
+                    "they go with the next flush; %d beacon(s) carried so far",
+                    self.stream, len(failed), self.budget_seconds, error, self.stats.carried,
+                )  # fmt: skip
+            return
+        lost_beacons = sum(n for _, n, _ in lost)
+        self.stats.lost += lost_beacons
+        logger.error(
+            "tracking: lost %d beacon(s) in %d record(s) to Kinesis stream %s after %d "
+            "flushes (%s); %d lost by this process so far",
+            lost_beacons, len(lost), self.stream, CARRY_FLUSHES, error, self.stats.lost,
+        )  # fmt: skip
+
+
+def _error_code(exc: Exception) -> str:
+    """AWS's error code (InternalFailure, ...) when there is one, else the exception's type."""
+    response = getattr(exc, "response", None)
+    return (response or {}).get("Error", {}).get("Code") or type(exc).__name__
+
+
+def _crossed_a_power_of_two(before: int, after: int) -> bool:
+    return after > before and after.bit_length() > before.bit_length()
 
 
 class LocalSink(BufferedSink):
@@ -219,9 +276,10 @@ def pack_records(beacons: list[bytes], record_bytes: int) -> list[tuple[bytes, i
     return records
 
 
-def put_records_batches(records: list[tuple[bytes, int]]):
-    """Split records into PutRecords calls: at most 500 entries and 5 MB (data plus keys)."""
-    batch: list[tuple[bytes, int]] = []
+def put_records_batches(records: list[tuple]):
+    """Split records (data first) into PutRecords calls: at most 500 entries and 5 MB (data
+    plus keys)."""
+    batch: list[tuple] = []
     size = 0
     for record in records:
         entry_size = len(record[0]) + 16  # the partition key: 16 hex characters
@@ -236,16 +294,17 @@ def put_records_batches(records: list[tuple[bytes, int]]):
         yield batch
 
 
-def kinesis_client():
-    """A Kinesis client with short timeouts and no retries of its own: the sink owns retries
-    (only the failed entries, within its budget). The endpoint comes from the standard
-    AWS_ENDPOINT_URL_KINESIS / AWS_ENDPOINT_URL variables, which botocore reads itself."""
+def kinesis_client(budget_seconds: float):
+    """A Kinesis client with short timeouts, none longer than the flush's budget, and no retries
+    of its own: the sink owns retries (only the failed entries, within its budget). The endpoint
+    comes from the standard AWS_ENDPOINT_URL_KINESIS / AWS_ENDPOINT_URL variables, which
+    botocore reads itself."""
     import boto3
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=0.5, read_timeout=1, retries={"total_max_attempts": 1},
-        max_pool_connections=4,
+        connect_timeout=min(0.5, budget_seconds), read_timeout=min(1, budget_seconds),
+        retries={"total_max_attempts": 1}, max_pool_connections=4,
     )  # fmt: skip
     return boto3.session.Session().client("kinesis", config=config)
 
@@ -285,10 +344,13 @@ def _build_sink() -> BufferedSink:
         "max_buffered": settings.TRACKING_MAX_BUFFERED,
     }
     if settings.TRACKING_SINK == "kinesis":
-        sink = KinesisSink(
-            settings.TRACKING_STREAM, budget_seconds=settings.TRACKING_PUT_BUDGET_SECONDS,
-            **options,
-        )  # fmt: skip
+        # On Lambda the beacon's answer waits for the flush: a tight budget there.
+        budget = (
+            settings.TRACKING_LAMBDA_PUT_BUDGET_SECONDS
+            if in_lambda
+            else settings.TRACKING_PUT_BUDGET_SECONDS
+        )
+        sink = KinesisSink(settings.TRACKING_STREAM, budget_seconds=budget, **options)
     else:
         sink = LocalSink(**options)
     if not sink.flush_seconds:

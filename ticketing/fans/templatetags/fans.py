@@ -12,6 +12,7 @@ from django.utils import translation
 
 from ticketing.fans import formats
 from ticketing.fans.languages import LANGUAGE_PARAM, with_language
+from ticketing.site import public_url
 
 register = template.Library()
 
@@ -72,8 +73,5 @@ def language_alternates(context, path=None):
     their own."""
     request = context["request"]
     path = path or request.path
-    links = [
-        (code, request.build_absolute_uri(with_language(path, code)))
-        for code, _ in settings.LANGUAGES
-    ]
-    return {"links": [*links, ("x-default", request.build_absolute_uri(path))]}
+    links = [(code, public_url(with_language(path, code))) for code, _ in settings.LANGUAGES]
+    return {"links": [*links, ("x-default", public_url(path))]}
