@@ -463,4 +463,9 @@ def test_outbox_drain_and_prompt_run_in_the_package(call, package_database):
 
     rule = Zappa.get_event_name("ticketing-production", "ticketing.outbox.handlers.send_outbox")
     (drained,) = call(scheduled_event(rule))
-    assert drained["sent"] == 0 and drained["retrying"] == 0  # not due before its backoff
+    assert drained["sent"] == 0
+    after = manage("shell", "--no-imports", "-c", (
+        "from ticketing.outbox.models import Email; "
+        f"e = Email.objects.get(pk={email_id}); print(e.state, e.attempts)"
+    ), database_url=url)  # fmt: skip
+    assert after.split() == ["pending", "1"]  # not due again before its backoff
