@@ -23,9 +23,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.harness import Gunicorn, bench_database, print_table, wait_until_ready, wrk
+from bench.harness import (
+    Gunicorn,
+    bench_database,
+    bench_port,
+    print_table,
+    wait_until_ready,
+    wrk,
+)
 
-PORT_UNCACHED, PORT_CACHED, PORT_ORIGIN, PORT_CDN = 8100, 8101, 8102, 8103
+PORT_UNCACHED, PORT_CACHED, PORT_ORIGIN, PORT_CDN = (bench_port(n) for n in (1, 2, 3, 4))
 API_PATH = "/widget/v1/artists/demo-artist/events"
 CDN_SECONDS = 30
 

@@ -90,22 +90,40 @@ def postgres(server, *statements):
 
 
 @pytest.fixture(scope="session")
-def call(built, package_database):
-    """Run events through one cold container; returns the responses."""
+def invocations(built, package_database):
+    """Run events through one cold container, as Lambda calls the stage's `lambda_handler`."""
 
-    def call(*events, aws_endpoint=None):
+    def invocations(*events, aws_endpoint=None):
         env = {"DATABASE_URL": package_database["url"], "SECRET_KEY": "s" * 50}
         if aws_endpoint:  # the `aws` fixture's moto server, as Lambda's role would reach AWS
             env.update(AWS_ENDPOINT_URL=aws_endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing")  # fmt: skip
-        results = invoke(built["task"], built["runtime"], built["python"], list(events), env)
-        return [result.response for result in results]
+        return invoke(built["task"], built["runtime"], built["python"], list(events), env)
+
+    return invocations
+
+
+@pytest.fixture(scope="session")
+def call(invocations):
+    """Run events through one cold container; returns the responses."""
+
+    def call(*events, aws_endpoint=None):
+        return [result.response for result in invocations(*events, aws_endpoint=aws_endpoint)]
 
     return call
 
 
+def headers(response, name):
+    """Every value of a response header, as API Gateway reads them: from `headers` and
+    `multiValueHeaders`, the latter winning for a name in both."""
+    single = {k.lower(): [v] for k, v in (response.get("headers") or {}).items()}
+    multi = {k.lower(): v for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return {**single, **multi}.get(name.lower(), [])
+
+
 def header(response, name):
-    return {k.lower(): v for k, v in response["headers"].items()}.get(name.lower())
+    values = headers(response, name)
+    return values[-1] if values else None
 
 
 # --- the zip ------------------------------------------------------------------------------------
@@ -194,6 +212,13 @@ def test_every_module_has_bytecode_that_never_checks_its_source(built):
     assert len(sources) > 1000
 
 
+def test_lambda_calls_the_projects_handler():
+    stages = json.loads((ROOT / "zappa_settings.json").read_text())
+    assert stages["base"]["lambda_handler"] == "ticketing.deploy.handler.lambda_handler"
+    assert all(stages[stage]["extends"] == "base" for stage in ("dev", STAGE))
+    assert not any("lambda_handler" in stages[stage] for stage in ("dev", STAGE))
+
+
 def test_zappa_settings_in_the_package_are_production(built):
     settings = (built["task"] / "zappa_settings.py").read_text()
     assert "API_STAGE='production'" in settings
@@ -257,7 +282,7 @@ def test_staff_signs_in_behind_cloudfront(call):
     )  # fmt: skip
     assert response["statusCode"] == 302, response.get("body", "")[:1000]
     assert header(response, "Location") == "/admin/"
-    cookies = {k.lower(): v for k, v in response["multiValueHeaders"].items()}["set-cookie"]
+    cookies = headers(response, "Set-Cookie")
     session = next(cookie for cookie in cookies if cookie.strip().startswith("sessionid="))
     assert "Secure" in session and "HttpOnly" in session
 
@@ -288,6 +313,52 @@ def test_raw_execute_api_url_keeps_the_stage_prefix(call):
 def test_unknown_forwarded_host_is_refused(call):
     (response,) = call(api_gateway_event("/healthz", via_cloudfront_host="evil.example"))
     assert response["statusCode"] == 400
+
+
+# --- the handler's split: HTTP straight to Django, everything else to Zappa's handler ----------
+
+# Imported by Zappa's handler (boto3, werkzeug), the checkout API and its docs (DRF views,
+# drf-spectacular) and the back office (the apps' admin modules): never for the hot paths.
+NOT_FOR_HOT_PATHS = ["handler", "boto3", "werkzeug", "rest_framework.views",
+                     "drf_spectacular.views", "ticketing.events.admin"]  # fmt: skip
+
+
+def loaded(invocation, modules=NOT_FOR_HOT_PATHS):
+    return [name for name in modules if name in invocation.modules]
+
+
+def test_http_events_load_only_what_their_urls_need(invocations, package_database):
+    slug = package_database["event"]["artist_slug"]
+    health, widget, beacon, hold, admin = invocations(
+        api_gateway_event("/healthz", via_cloudfront_host=CDN_HOST),
+        api_gateway_event(f"/widget/v1/artists/{slug}/events", via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/t.gif", query={"id": str(uuid.uuid4()), "type": "view",
+                                           "artist": slug}, via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/api/v1/holds/no-such-token", via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/admin/login/", via_cloudfront_host=CDN_HOST),
+    )  # fmt: skip
+    assert [i.response["statusCode"] for i in (health, widget, beacon, hold, admin)] == [
+        200, 200, 200, 404, 200,
+    ]  # fmt: skip
+    assert loaded(health) == loaded(widget) == []
+    assert loaded(beacon) == ["boto3"]  # the Kinesis sink's client
+    assert loaded(hold) == ["boto3", "rest_framework.views"]
+    assert loaded(admin) == ["boto3", "rest_framework.views", "ticketing.events.admin"]
+
+
+def test_other_events_go_to_zappas_handler(invocations):
+    keep_warm = scheduled_event(Zappa.get_event_name("ticketing-production",
+                                                     "handler.keep_warm_callback"))  # fmt: skip
+    health, warm, manage, command = invocations(
+        api_gateway_event("/healthz"),
+        keep_warm,
+        {"manage": "migrate --check"},  # `zappa manage production "migrate --check"`
+        {"command": "ticketing.orders.handlers.expire_holds"},  # `zappa invoke production ...`
+    )
+    assert "handler" not in health.modules
+    assert warm.response is None and "handler" in warm.modules
+    assert manage.response == {}  # migrate --check exits non-zero when migrations are missing
+    assert set(command.response) == {"released"}
 
 
 # --- the widget API, the tracking pipeline, hold expiry ----------------------------------------

@@ -1,22 +1,35 @@
-from django.contrib import admin
+"""The site's URLs.
+
+What only some URLs need is imported at their first request (ticketing/lazy_urls.py): DRF and
+drf-spectacular for the checkout API and its docs, the admin modules for the back office. A new
+Lambda container answering /healthz, the widget API or the beacon never loads them.
+"""
+
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
-
-admin.site.site_header = "Ticketing back office"
-admin.site.site_title = "Ticketing back office"
-admin.site.index_title = "Your promotions"
+from .lazy_urls import LazyView, lazy_include
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    # Hot paths: the widget (CDN-cached) and the tracking beacon.
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
+    # Fan checkout: pages, then the JSON API and its documentation.
     path("", include("ticketing.orders.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/schema/",
+        LazyView("drf_spectacular.views.SpectacularAPIView"),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        LazyView("drf_spectacular.views.SpectacularSwaggerView", url_name="api-schema"),
+        name="api-docs",
+    ),
+    # Promoter back office.
+    lazy_include("admin/", "ticketing.backoffice.urls", namespace="admin"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
