@@ -173,6 +173,7 @@ def scheduled_event(rule_name: str) -> dict:
 
 # --- the process ---------------------------------------------------------------------------
 
+
 def lambda_handler_name(stage: str, settings_file: Path = ROOT / "zappa_settings.json") -> str:
     """The function Lambda calls for `stage`: `lambda_handler` in zappa_settings.json (`extends`
     followed), else Zappa's own."""
