@@ -7,7 +7,6 @@ provides (`infra.invoke`), against a migrated, seeded database of their own.
 
 import base64
 import json
-import os
 import re
 import subprocess
 import uuid
@@ -27,7 +26,7 @@ from infra.invoke import (
     unpack,
 )
 from infra.package import ROOT, build
-from tests.test_settings import run_manage
+from tests.seeded import manage, seeded_database
 
 CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
 STAGE = "production"
@@ -48,45 +47,11 @@ def built(tmp_path_factory):
     }
 
 
-def manage(*args, database_url):
-    secret_key = "package-test-database-setup"
-    result = run_manage(*args, env={"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 @pytest.fixture(scope="session")
 def package_database(tmp_path_factory):
-    """A database for the packaged process, migrated and seeded with the demo catalogue: a
-    PostgreSQL database of its own beside the suite's when it runs on PostgreSQL, else SQLite."""
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if suite_url.startswith("postgres"):
-        server, name = suite_url.rsplit("/", 1)
-        url = f"{server}/{name}_lambda_package"
-        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)',
-                 f'CREATE DATABASE "{name}_lambda_package"')  # fmt: skip
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('lambda-db') / 'db.sqlite3'}"
-    manage("migrate", "--noinput", database_url=url)
-    manage("seed_demo", database_url=url)
-    code = (
-        "import json; from ticketing.events.models import Event; "
-        "e = Event.objects.published().select_related('artist').first(); "
-        "print(json.dumps({'slug': e.slug, 'artist': e.artist.name, "
-        "'artist_slug': e.artist.slug}))"
-    )
-    event = json.loads(manage("shell", "--no-imports", "-c", code, database_url=url))
-    yield {"url": url, "event": event}
-    if suite_url.startswith("postgres"):
-        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)')
-
-
-def postgres(server, *statements):
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
+    """A database for the packaged process, migrated and seeded with the demo catalogue."""
+    with seeded_database("lambda_package", tmp_path_factory.mktemp("lambda-db")) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
