@@ -98,6 +98,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that needs no round trip (ticketing/db/postgresql/).
+    DATABASES["default"]["ENGINE"] = "ticketing.db.postgresql"
 
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, today
 
