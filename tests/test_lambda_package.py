@@ -294,19 +294,22 @@ def loaded(invocation, modules=NOT_FOR_HOT_PATHS):
 
 def test_http_events_load_only_what_their_urls_need(invocations, package_database):
     slug = package_database["event"]["artist_slug"]
-    health, widget, beacon, hold, admin = invocations(
+    health, widget, beacon, new_hold, hold, admin = invocations(
         api_gateway_event("/healthz", via_cloudfront_host=CDN_HOST),
         api_gateway_event(f"/widget/v1/artists/{slug}/events", via_cloudfront_host=CDN_HOST),
         api_gateway_event("/t.gif", query={"id": str(uuid.uuid4()), "type": "view",
                                            "artist": slug}, via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/api/v1/holds", method="POST", via_cloudfront_host=CDN_HOST,
+                          headers={"Content-Type": "application/json"},
+                          body='{"items": [{"ticket_type": 999999, "quantity": 1}]}'),
         api_gateway_event("/api/v1/holds/no-such-token", via_cloudfront_host=CDN_HOST),
         api_gateway_event("/admin/login/", via_cloudfront_host=CDN_HOST),
     )  # fmt: skip
-    assert [i.response["statusCode"] for i in (health, widget, beacon, hold, admin)] == [
-        200, 200, 200, 404, 200,
-    ]  # fmt: skip
+    answers = (health, widget, beacon, new_hold, hold, admin)
+    assert [i.response["statusCode"] for i in answers] == [200, 200, 200, 400, 404, 200]
+    assert json.loads(new_hold.response["body"])["unknown_ticket_types"] == [999999]
     assert loaded(health) == loaded(widget) == []
-    assert loaded(beacon) == ["boto3"]  # the Kinesis sink's client
+    assert loaded(beacon) == loaded(new_hold) == ["boto3"]  # the Kinesis sink's client
     assert loaded(hold) == ["boto3", "rest_framework.views"]
     assert loaded(admin) == ["boto3", "rest_framework.views", "ticketing.events.admin"]
 
