@@ -20,8 +20,8 @@ HEADERS = ("Content-Type", "Allow", "Cache-Control")
 
 @pytest.fixture
 def sale():
-    event, types, _ = event_on_sale(capacities=(10, 3), max_per_order=4)
-    cancelled, cancelled_types, _ = event_on_sale("bravo", status="cancelled")
+    _, types, _ = event_on_sale(capacities=(10, 3), max_per_order=4)
+    _, cancelled_types, _ = event_on_sale("bravo", status="cancelled")
     return {"ga": types[0].pk, "vip": types[1].pk, "cancelled": cancelled_types[0].pk}
 
 
@@ -41,8 +41,8 @@ def same_answer(fast, drf):
 
 
 def test_a_new_hold_reads_as_drfs_serializer_writes_it(client, sale):
-    body = {"items": [{"ticket_type": sale["ga"], "quantity": 2},
-                      {"ticket_type": sale["vip"], "quantity": 1}], "affiliate": "", "click": ""}  # fmt: skip
+    items = [{"ticket_type": sale["ga"], "quantity": 2}, {"ticket_type": sale["vip"], "quantity": 1}]
+    body = {"items": items, "affiliate": "", "click": ""}
     response = served(client, body)
     assert response.status_code == 201
     assert not isinstance(response, Response)  # answered without DRF
