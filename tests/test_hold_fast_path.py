@@ -41,7 +41,8 @@ def same_answer(fast, drf):
 
 
 def test_a_new_hold_reads_as_drfs_serializer_writes_it(client, sale):
-    items = [{"ticket_type": sale["ga"], "quantity": 2}, {"ticket_type": sale["vip"], "quantity": 1}]
+    ga, vip = sale["ga"], sale["vip"]
+    items = [{"ticket_type": ga, "quantity": 2}, {"ticket_type": vip, "quantity": 1}]
     body = {"items": items, "affiliate": "", "click": ""}
     response = served(client, body)
     assert response.status_code == 201
