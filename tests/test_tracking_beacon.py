@@ -240,6 +240,28 @@ def test_enrichment_has_host_country_bot_and_a_visitor_hash_but_no_ip(rf, settin
     beacon_hits._daily_salt.cache_clear()
 
 
+def test_visitor_hash_is_the_cdn_viewer_address_and_ignores_a_forged_forwarded_for(rf):
+    def visitor(**meta):
+        request = rf.post("/t", "[]", content_type="text/plain", HTTP_USER_AGENT=CHROME, **meta)
+        return beacon_hits.request_context(request)["visitor"]
+
+    viewer = {"HTTP_CLOUDFRONT_VIEWER_ADDRESS": "203.0.113.9:51234", "REMOTE_ADDR": "10.0.0.1"}
+    fan = visitor(**viewer)
+    # One client sending a new X-Forwarded-For with every beacon is still one visitor...
+    forged = {visitor(**viewer, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9")
+              for n in range(5)}  # fmt: skip
+    assert forged == {fan}
+    # ... and cannot pass for another viewer either; the port of the connection does not count.
+    assert visitor(HTTP_CLOUDFRONT_VIEWER_ADDRESS="203.0.113.9:40000") == fan
+    assert visitor(HTTP_CLOUDFRONT_VIEWER_ADDRESS="203.0.113.10:51234") != fan
+    assert visitor(HTTP_CLOUDFRONT_VIEWER_ADDRESS="2001:db8::1:51234") == visitor(
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="2001:db8::1:443"
+    )
+    # Without the CDN (locally), the socket's address; a forwarded header changes nothing.
+    local = visitor(REMOTE_ADDR="127.0.0.1")
+    assert visitor(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7") == local
+
+
 def test_global_privacy_control_means_no_visitor_hash(rf):
     request = rf.post("/t", "[]", content_type="text/plain", HTTP_SEC_GPC="1")
     assert "visitor" not in beacon_hits.request_context(request)

@@ -1,12 +1,14 @@
 """Settings for the ticketing platform, read from the environment (12-factor).
 
-Every variable is listed with its default in the README. Production runs with DEBUG off, a
-SECRET_KEY from the environment and PostgreSQL through DATABASE_URL; the local run sets DEBUG=1
-and gets SQLite and a development key without any further setup.
+Every variable is listed with its default in the README. Production (the default) runs with DEBUG
+off, a SECRET_KEY from the environment and PostgreSQL through DATABASE_URL; a local development
+run (DJANGO_ENV=development: ./scripts/dev, or ./manage.py with no environment) gets DEBUG, SQLite
+and a development key without any further setup.
 """
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -30,18 +32,26 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG")
+# Which settings a process runs with: "production" (the default for everything that imports them:
+# Lambda, gunicorn, the WSGI module, tests) or "development" (./scripts/dev, and ./manage.py when
+# the environment names none: see manage.py). DEBUG=1 alone still means a local development run.
+DJANGO_ENV = os.environ.get("DJANGO_ENV") or ("development" if env_bool("DEBUG") else "production")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured('DJANGO_ENV must be "development" or "production".')
+DEVELOPMENT = DJANGO_ENV == "development"
+DEBUG = env_bool("DEBUG", DEVELOPMENT)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment when DEBUG is off "
-            "(set DEBUG=1 for a local development run)."
+            "SECRET_KEY must be set in the environment in production (DJANGO_ENV=production, the "
+            "default outside manage.py). For a local run: ./manage.py with no environment, "
+            "./scripts/dev, or DJANGO_ENV=development."
         )
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (DEBUG only)
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (development only)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEVELOPMENT else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -60,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ticketing.inputs.RejectNulMiddleware",  # first: no other code sees a NUL (ticketing/inputs.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Session, CSRF and auth only touch a response when a view reads them, so the hot paths
@@ -71,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ticketing.content_security.ContentSecurityPolicyMiddleware",  # HTML responses only
 ]
 
 ROOT_URLCONF = "ticketing.urls"
@@ -127,6 +139,27 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+}
+
+# Content-Security-Policy of every HTML page (ticketing/content_security.py): nothing inline,
+# everything from this site or the static files host (STATIC_URL may name another origin).
+_STATIC_ORIGIN = urlsplit(STATIC_URL)
+_SELF = ["'self'"] + (
+    [f"{_STATIC_ORIGIN.scheme}://{_STATIC_ORIGIN.netloc}"] if _STATIC_ORIGIN.netloc else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": _SELF,
+        "style-src": _SELF,
+        "img-src": [*_SELF, "data:"],  # Swagger UI's icons are data: URIs in its stylesheet
+        "font-src": _SELF,
+        "connect-src": ["'self'"],  # the widget, the countdowns and the beacon call this site
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # Security: HTTPS everywhere outside DEBUG. CloudFront and API Gateway terminate TLS and say so
@@ -191,7 +224,7 @@ INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ticketing.orders.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "ticketing.orders.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -204,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored: docs work without any CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from the public validator: it would be an image from another site (and a CSP
+    # violation), and it would send the schema's address there.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Dotted paths of payment providers (ticketing/orders/payments.py); the first is the default.
 PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]

@@ -24,9 +24,14 @@ urlpatterns = [
         LazyView("drf_spectacular.views.SpectacularAPIView"),
         name="api-schema",
     ),
+    # The split view serves Swagger UI's setup script from its own URL, not inline (CSP).
     path(
         "api/docs/",
-        LazyView("drf_spectacular.views.SpectacularSwaggerView", url_name="api-schema"),
+        LazyView(
+            "drf_spectacular.views.SpectacularSwaggerSplitView",
+            url_name="api-schema",
+            template_name="orders/api_docs.html",
+        ),
         name="api-docs",
     ),
     # Promoter back office.

@@ -1,10 +1,9 @@
-import csv
-
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
 from ticketing.events.money import format_money
 
@@ -79,7 +78,7 @@ class OrderAdmin(PromoterScopedAdmin):
         rows = queryset.select_related("event__artist", "event__venue", "affiliate").order_by(
             "created_at"
         )
-        writer = csv.writer(_Echo())
+        writer = csv_writer(_Echo())
 
         def lines():
             yield writer.writerow(CSV_COLUMNS)
@@ -97,19 +96,12 @@ class _Echo:
         return value
 
 
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas in fan-typed text (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_row(order) -> list:
     return [
-        order.code, order.state, order.created_at.isoformat(), str(order.event),
-        _csv_safe(order.name), _csv_safe(order.email), order.ticket_total, order.total,
-        order.currency, order.payment_provider, order.payment_status,
-        order.affiliate.public_key if order.affiliate else "", order.click_id or "",
-        order.cancelled_at.isoformat() if order.cancelled_at else "",
+        order.code, order.state, order.created_at.isoformat(), str(order.event), order.name,
+        order.email, order.ticket_total, order.total, order.currency, order.payment_provider,
+        order.payment_status, order.affiliate.public_key if order.affiliate else "",
+        order.click_id or "", order.cancelled_at.isoformat() if order.cancelled_at else "",
     ]  # fmt: skip
 
 

@@ -24,7 +24,7 @@ def send_order_confirmation(order, site_url: str = "") -> bool:
         "lookup_url": f"{base}{reverse('orders:lookup')}",
     }
     message = EmailMultiAlternatives(
-        subject=f"Your tickets for {order.event.display_name} – order {order.code}",
+        subject=one_line(f"Your tickets for {order.event.display_name} – order {order.code}"),
         body=render_to_string("orders/emails/confirmation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],
@@ -38,3 +38,10 @@ def send_order_confirmation(order, site_url: str = "") -> bool:
         logger.exception("Could not send the confirmation of order %s", order.code)
         return False
     return True
+
+
+def one_line(text: str) -> str:
+    """A header value from text staff typed: a CR or LF in an event's name would make Django
+    refuse the message as a header injection (BadHeaderError), so every run of whitespace,
+    line breaks included, becomes one space."""
+    return " ".join(text.split())

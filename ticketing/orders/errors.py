@@ -46,7 +46,7 @@ class HoldNotActive(CheckoutError):
 
 
 class IdempotencyKeyReused(CheckoutError):
-    """An Idempotency-Key already used for another hold (422)."""
+    """An Idempotency-Key already used for another hold, or with other details (422)."""
 
     code = "idempotency_key_reused"
     status = 422

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
+from ticketing.inputs import BadJSON, parse_json
+
 from . import selectors, services
 from .errors import CheckoutError
 
@@ -71,8 +73,8 @@ def canonical_request(request) -> tuple[dict, list[dict]] | None:
     if not _accepts_json(request.headers.get("Accept")):
         return None
     try:
-        data = json.loads(request.body)
-    except (ValueError, RecursionError):
+        data = parse_json(request.body)  # as the API's parser reads it (NUL, depth)
+    except BadJSON:
         return None
     if not isinstance(data, dict) or not set(data) <= {"items", *OPTIONAL_TEXT}:
         return None
@@ -87,8 +89,6 @@ def canonical_request(request) -> tuple[dict, list[dict]] | None:
     for name in OPTIONAL_TEXT:
         value = data.get(name, "")
         if type(value) is not str or len(value) > TEXT_MAX_LENGTH or value != value.strip():
-            return None
-        if "\x00" in value:
             return None
     return data, items
 

@@ -130,6 +130,9 @@ class Order(models.Model):
     idempotency_key = models.CharField(  # noqa: DJ001
         max_length=255, null=True, blank=True, editable=False
     )
+    # What the request that made the order carried (services.request_fingerprint): a key sent
+    # again with anything else is refused, as draft-ietf-httpapi-idempotency-key-header asks.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 

@@ -22,6 +22,8 @@ Payment is not known here beyond `payments.provider_for`: the inventory code onl
 """
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import uuid
 
@@ -328,10 +330,9 @@ def place_order(
     """
     now = now or timezone.now()
     name, email = validate_customer(name, email)
-    key = (idempotency_key or "").strip() or None
-    if key and len(key) > 255:
-        raise InvalidRequest("The Idempotency-Key is longer than 255 characters.")
-    if key and (replayed := _replay(key, token)):
+    key = _idempotency_key(idempotency_key)
+    fingerprint = _request_fingerprint(name, email, payment_provider) if key else ""
+    if key and (replayed := _replay(key, token, fingerprint)):
         return replayed, False
     try:
         with transaction.atomic():
@@ -341,31 +342,57 @@ def place_order(
             if hold.state == Hold.State.ORDERED:
                 order = hold.order
                 if key and order.idempotency_key == key:
-                    return order, False
+                    return _same_request(order, token, fingerprint), False
                 raise HoldNotActive("This hold is already an order.", code="hold_ordered")
             if not hold.is_live(now):
                 code = "hold_released" if hold.state == Hold.State.RELEASED else "hold_expired"
                 raise HoldNotActive("This hold has run out; please start again.", code=code)
-            order = _convert(hold, name, email, key, payment_provider, now)
+            order = _convert(hold, name, email, key, fingerprint, payment_provider, now)
     except IntegrityError:
         # Only a key reused for another hold, in a race, gets here: the unique constraint held.
-        if key and (replayed := _replay(key, token)):
+        if key and (replayed := _replay(key, token, fingerprint)):
             return replayed, False
         raise
     transaction.on_commit(lambda: emails.send_order_confirmation(order, site_url))
     return order, True
 
 
-def _replay(key: str, token: str) -> Order | None:
+def _idempotency_key(raw) -> str | None:
+    """The Idempotency-Key header (or the hold form's field): a structured-field string, so
+    printable ASCII; at most 255 characters, as the database keeps it."""
+    key = (raw or "").strip() or None
+    if key and not (len(key) <= 255 and key.isascii() and key.isprintable()):
+        raise InvalidRequest(
+            "The Idempotency-Key must be printable ASCII of at most 255 characters."
+        )
+    return key
+
+
+def _request_fingerprint(name: str, email: str, payment_provider: str | None) -> str:
+    """What an order request carries besides its hold, hashed: stored with its Idempotency-Key."""
+    carried = json.dumps([name, email, payment_provider or ""], ensure_ascii=False)
+    return hashlib.sha256(carried.encode()).hexdigest()
+
+
+def _replay(key: str, token: str, fingerprint: str) -> Order | None:
     order = Order.objects.select_related("hold").filter(idempotency_key=key).first()
-    if order is None:
-        return None
+    return None if order is None else _same_request(order, token, fingerprint)
+
+
+def _same_request(order: Order, token: str, fingerprint: str) -> Order:
+    """The order its key made, if this request is the same again; else 422."""
     if order.hold.token != token:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for another hold.")
+    # Orders placed before fingerprints were kept have none: their hold is all we can compare.
+    if order.idempotency_fingerprint and order.idempotency_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with different details; use a new key for a "
+            "new request."
+        )
     return order
 
 
-def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
+def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, now) -> Order:
     items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
     hold.item_list = items
     total, currency = hold_total(hold)
@@ -393,6 +420,7 @@ def _convert(hold: Hold, name, email, key, payment_provider, now) -> Order:
         affiliate_id=hold.affiliate_id,
         click_id=hold.click_id,
         idempotency_key=key,
+        idempotency_fingerprint=fingerprint,
         created_at=now,
     )
     order.payment_status = provider.start(order).status

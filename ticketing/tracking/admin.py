@@ -9,16 +9,17 @@ promoter's staff count only their artists' hits and orders.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly, scoped
 from ticketing.events.models import Affiliate, Artist, Event
 from ticketing.orders.models import Order
@@ -29,6 +30,13 @@ from .models import HitCounter
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Dates a filter may name: there are no hits or orders before the platform, and the bounds keep
+# the range arithmetic (start - 29 days, end + 1 day) inside what a date can hold.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+DATE_BOUNDS = [
+    MinValueValidator(FIRST_DAY, f"Choose a date from {FIRST_DAY} to {LAST_DAY}."),
+    MaxValueValidator(LAST_DAY, f"Choose a date from {FIRST_DAY} to {LAST_DAY}."),
+]
 
 
 class AnalyticsFilter(forms.Form):
@@ -36,8 +44,10 @@ class AnalyticsFilter(forms.Form):
                                     empty_label="All artists")  # fmt: skip
     event = forms.ModelChoiceField(queryset=Event.objects.none(), required=False,
                                    empty_label="All events")  # fmt: skip
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, validators=DATE_BOUNDS,
+                            widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    end = forms.DateField(required=False, validators=DATE_BOUNDS,
+                          widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
 
     def __init__(self, data, *, artists, events):
         super().__init__(data)
@@ -46,6 +56,8 @@ class AnalyticsFilter(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.errors:
+            return data  # a date that is not one, or out of bounds: nothing to compute from
         end = data.get("end") or timezone.now().date()
         start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
@@ -100,7 +112,9 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
                 direct=selectors.DIRECT,
                 csv_query=_with(request.GET, format="csv"),
             )  # fmt: skip
-        return TemplateResponse(request, "admin/tracking/analytics.html", context)
+        # A filter that is not valid (a date out of range, too long a range) is the client's error.
+        status = 400 if form.errors else 200
+        return TemplateResponse(request, "admin/tracking/analytics.html", context, status=status)
 
     def _hits_and_orders(self, request, filters):
         """The counters and the orders the page counts: the user's promoters', narrowed to the
@@ -126,7 +140,7 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
         name = f"analytics-{getattr(subject, 'slug', 'all')}-{start}-{end}.csv"
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(["date", "artist", "event", "affiliate", "affiliate_domain", "views",
                          "clicks", "click_through_rate", "orders", "tickets", "conversion_rate",
                          *(f"revenue_{currency}" for currency in currencies)])  # fmt: skip
@@ -135,10 +149,10 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             revenue = dict(figures.revenue)
             writer.writerow([
                 day.isoformat(),
-                _cell(artists[artist].name),
-                _cell(event.display_name if event else "(list of events)"),
-                _cell(affiliate.name if affiliate else "(direct)"),
-                _cell(affiliate.domain if affiliate else ""),
+                artists[artist].name,
+                event.display_name if event else "(list of events)",
+                affiliate.name if affiliate else "(direct)",
+                affiliate.domain if affiliate else "",
                 figures.views, figures.clicks, _rate(figures.click_through_rate),
                 figures.orders, figures.tickets, _rate(figures.conversion_rate),
                 *(revenue.get(currency, "") for currency in currencies),
@@ -148,11 +162,6 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
 
 def _rate(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.4f}"
-
-
-def _cell(text: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: keep names as text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _with(query, **params) -> str:

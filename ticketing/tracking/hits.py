@@ -165,13 +165,13 @@ def _daily_salt(day: dt.date) -> bytes:
 
 
 def _client_ip(meta) -> str:
-    # CloudFront's own header ("ip:port") when forwarded, else the proxy chain, else the socket.
+    """The viewer's address as CloudFront saw it ("ip:port", IPv6 unbracketed), else the socket's.
+    Never X-Forwarded-For: any client writes what it likes at its start, so the first entry
+    would let one visitor pass for many (CloudFront sets CloudFront-Viewer-Address itself; the
+    origin request policy forwards it, see infra/cloudformation.yml)."""
     viewer = meta.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS")
     if viewer:
         return viewer.rsplit(":", 1)[0]
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
-    if forwarded:
-        return forwarded.split(",", 1)[0].strip()
     return meta.get("REMOTE_ADDR", "")
 
 
