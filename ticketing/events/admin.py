@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline
@@ -76,8 +78,34 @@ class TourAdmin(PromoterScopedAdmin):
     list_select_related = ["artist"]
 
 
+class TicketTypeFormSet(BaseInlineFormSet):
+    """Checks each changed ticket type's capacity against its counters read under a lock held
+    until the save commits: a fan who buys between the check and the save waits for it instead
+    of turning the save into a database error (the counters themselves are never saved here)."""
+
+    def clean(self):
+        super().clean()
+        changed = {
+            form.instance.pk: form
+            for form in self.forms
+            if form.instance.pk
+            and form.has_changed()
+            and "capacity" in form.cleaned_data  # not already refused
+            and not form.cleaned_data.get("DELETE")
+        }
+        if not changed:
+            return
+        taken = services.lock_for_capacity_change(self.instance.pk, changed)
+        for pk, form in changed.items():
+            try:
+                form.instance.validate_capacity(taken.get(pk, 0))
+            except ValidationError as error:
+                form.add_error(None, error)
+
+
 class TicketTypeInline(PromoterScopedInline):
     model = TicketType
+    formset = TicketTypeFormSet
     extra = 0
     fields = [
         "name", "price", "currency", "capacity", "max_per_order",

@@ -13,10 +13,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from ticketing.owned_fields import (
+    InventoryManager,
+    OwnedFieldError,
+    OwnedFieldsMixin,
+    OwnedFieldsQuerySet,
+    refuse_owned,
+)
 
 # What an artist's slug and an affiliate's public key can look like, for the hot paths (widget
 # API, tracking beacon) to refuse anything else without asking the database.
@@ -251,12 +259,27 @@ class Event(models.Model):
         return self.sales_state(now) == "on_sale" and not self.is_sold_out
 
 
-class TicketType(models.Model):
+class TicketTypeQuerySet(OwnedFieldsQuerySet):
+    def bulk_create(self, objs, *args, update_fields=None, **kwargs):
+        objs = list(objs)
+        for ticket_type in objs:
+            ticket_type.refuse_counters_on_insert()
+        refuse_owned(self.model, update_fields or ())  # an upsert's UPDATE half
+        return super().bulk_create(objs, *args, update_fields=update_fields, **kwargs)
+
+    bulk_create.alters_data = True
+
+
+class TicketType(OwnedFieldsMixin, models.Model):
     """A kind of ticket for one event, with its own capacity.
 
-    `sold` and `held` are the inventory counters: the orders app moves them with conditional
-    updates, and the check constraint below is the last line of defence against overselling.
+    `sold` and `held` are the inventory counters, owned by the orders app: it moves them with
+    conditional updates through `TicketType.inventory`, and nothing else can write them (see
+    `ticketing.owned_fields`); a new ticket type starts with none sold or held. The check
+    constraint below is the last line of defence against overselling.
     """
+
+    owned_fields = frozenset({"sold", "held"})
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
     name = models.CharField(max_length=100)
@@ -275,6 +298,9 @@ class TicketType(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     sold = models.PositiveIntegerField(default=0, editable=False)
     held = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = TicketTypeQuerySet.as_manager()
+    inventory = InventoryManager.from_queryset(TicketTypeQuerySet)()  # orders.services only
 
     class Meta:
         ordering = ["position", "price", "id"]
@@ -303,17 +329,47 @@ class TicketType(models.Model):
     def __str__(self):
         return f"{self.event} – {self.name}"
 
-    def clean(self):
-        if self.capacity is not None and self.capacity < self.sold + self.held:
-            raise ValidationError(
-                {"capacity": f"{self.sold + self.held} tickets are already sold or held."}
+    def save(self, **kwargs):
+        if self._inserts(kwargs.get("force_insert")):
+            self.refuse_counters_on_insert()
+        try:
+            # A savepoint: a refused capacity must leave the caller's transaction usable.
+            with transaction.atomic(using=kwargs.get("using")):
+                super().save(**kwargs)
+        except IntegrityError as error:
+            if "tickettype_not_oversold" not in str(error):
+                raise
+            # Seats were taken since this instance was read: say so, as `clean()` would.
+            self.validate_capacity(TicketType.objects.get(pk=self.pk).taken)
+            raise
+
+    save.alters_data = True
+
+    def refuse_counters_on_insert(self) -> None:
+        if self.sold or self.held:
+            raise OwnedFieldError(
+                "A new ticket type starts with no tickets sold or held: the counters are written "
+                "only by the inventory code."
             )
+
+    @property
+    def taken(self) -> int:
+        return self.sold + self.held
+
+    def validate_capacity(self, taken: int) -> None:
+        """Refuse a capacity below the seats already sold or held (`taken`)."""
+        if self.capacity is not None and self.capacity < taken:
+            message = f"{taken} tickets are already sold or held: the capacity cannot be lower."
+            raise ValidationError({"capacity": message})
+
+    def clean(self):
+        self.validate_capacity(self.taken)
         if self.sales_start_at and self.sales_end_at and self.sales_end_at <= self.sales_start_at:
             raise ValidationError({"sales_end_at": "Sales must close after they open."})
 
     @property
     def remaining(self) -> int:
-        return max(self.capacity - self.sold - self.held, 0)
+        return max(self.capacity - self.taken, 0)
 
 
 class Affiliate(models.Model):

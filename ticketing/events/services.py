@@ -21,6 +21,21 @@ def cancel_events(events) -> int:
     return count
 
 
+def lock_for_capacity_change(event_id: int, ticket_type_ids) -> dict[int, int]:
+    """Lock an event and some of its ticket types until commit, in the inventory's lock order
+    (the event, then its types by id; see `ticketing.orders.services`), and return the seats
+    each type has sold or held. A new capacity checked against these still holds when it is
+    written: no fan can take a seat of a locked type before the commit."""
+    list(Event.objects.select_for_update(no_key=True).filter(pk=event_id).values_list("pk"))
+    rows = (
+        TicketType.objects.select_for_update(no_key=True)
+        .filter(event_id=event_id, pk__in=ticket_type_ids)
+        .order_by("pk")
+        .values_list("pk", "sold", "held")
+    )
+    return {pk: sold + held for pk, sold, held in rows}
+
+
 def unique_event_slug(base: str) -> str:
     base = slugify(base)[:100] or "event"
     slug, n = base, 2

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ticketing.events.models import Affiliate, Event, TicketType
+from ticketing.owned_fields import InventoryManager, OwnedFieldsMixin, OwnedFieldsQuerySet
 
 # Human-friendly order codes: no 0/O, 1/I/L, so a code read out over the phone is unambiguous.
 ORDER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -29,8 +30,13 @@ def new_order_code() -> str:
     return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(ORDER_CODE_LENGTH))
 
 
-class Hold(models.Model):
-    """Seats set aside for one fan until `expires_at`; addressed only by its secret token."""
+class Hold(OwnedFieldsMixin, models.Model):
+    """Seats set aside for one fan until `expires_at`; addressed only by its secret token.
+
+    Its `state` is the inventory's (see `ticketing.owned_fields`): it moves with the seats.
+    """
+
+    owned_fields = frozenset({"state"})
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -47,6 +53,9 @@ class Hold(models.Model):
         Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="holds"
     )
     click_id = models.UUIDField(null=True, blank=True, help_text="The widget's click hit id.")
+
+    objects = OwnedFieldsQuerySet.as_manager()
+    inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
 
     class Meta:
         ordering = ["-created_at"]
@@ -98,7 +107,14 @@ class HoldItem(models.Model):
         return f"{self.quantity} × {self.ticket_type_id}"
 
 
-class Order(models.Model):
+class Order(OwnedFieldsMixin, models.Model):
+    """What a fan bought. Once placed it is checkout's record: staff may correct the fan's name
+    and email, while `state`, `cancelled_at` and `payment_status` move only through the
+    services (see `ticketing.owned_fields`), so a change form opened before a cancel cannot
+    undo it."""
+
+    owned_fields = frozenset({"state", "cancelled_at", "payment_status"})
+
     class State(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         CANCELLED = "cancelled", "Cancelled"
@@ -135,6 +151,9 @@ class Order(models.Model):
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OwnedFieldsQuerySet.as_manager()
+    inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
 
     class Meta:
         ordering = ["-created_at"]

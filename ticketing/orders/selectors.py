@@ -40,6 +40,24 @@ def sale_status(event: Event, now=None) -> SaleStatus:
     return SaleStatus(code, SALE_MESSAGES[code], details)
 
 
+# A live hold may still become an order after sales closed: its fan was already at checkout, the
+# seats are theirs until the hold runs out, and nothing oversells (they are counted in `held`).
+# Not once the event was cancelled or unpublished, or its sales moved to a later moment.
+ORDER_REFUSALS = {
+    "event_cancelled": "This event has been cancelled, so these tickets can no longer be ordered.",
+    "event_unpublished": "This event has been taken off sale, so these tickets can no longer be "
+    "ordered.",
+    "not_yet_on_sale": "Sales for this event have been moved to a later date, so these tickets "
+    "can no longer be ordered.",
+}
+
+
+def order_refusal(event: Event, now=None) -> SaleStatus | None:
+    """Why a live hold for `event` cannot become an order at `now`, or None if it can."""
+    code = event.sales_state(now)
+    return SaleStatus(code, ORDER_REFUSALS[code]) if code in ORDER_REFUSALS else None
+
+
 def lapsed_seats(event: Event, now=None) -> dict[int, int]:
     """Seats per ticket type in holds that lapsed but are not released yet: still in `held`,
     already free. One probe of the active-holds partial index."""

@@ -14,8 +14,17 @@ How seats are never sold twice (pretix-style, explicit transactions):
   event's lapsed holds in a short transaction of its own (committed even when the show then
   turns out sold out) and tries again. Each hold is released exactly once: its row is locked
   and its state re-checked.
-- Lock order everywhere is hold rows (by id), then ticket-type rows (by id); no transaction
-  waits for a hold while holding a ticket type, so there is no deadlock cycle.
+- Lock order everywhere is hold rows (by id), then the event row, then ticket-type rows (by
+  id); no transaction waits for a hold while holding an event or a ticket type, or for an event
+  while holding a ticket type, so there is no deadlock cycle. (The back office keeps to it: a
+  change form lowering a capacity locks the event, then its ticket types.)
+- An order is placed only while its event still sells: the event row is locked (FOR NO KEY
+  UPDATE, which conflicts with any UPDATE of the event but not with the key-share locks fans'
+  holds take) and re-read before the seats move. A cancel or unpublish committed first is seen;
+  one that comes later waits for the order's commit, so whatever it reads of the event's
+  orders after its UPDATE (to cancel them, say) includes this one.
+- The counters, a hold's state and an order's state are written here and nowhere else, through
+  the models' `inventory` managers (`ticketing.owned_fields` refuses every other write).
 - The `tickettype_not_oversold` check constraint is the last line of defence.
 
 Payment is not known here beyond `payments.provider_for`: the inventory code only moves seats.
@@ -45,7 +54,7 @@ from .errors import (
     NotOnSale,
 )
 from .models import Hold, HoldItem, Order, Ticket, new_order_code
-from .selectors import hold_total, sale_status
+from .selectors import hold_total, order_refusal, sale_status
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +143,7 @@ def _save_hold(fields: dict, ticket_types: dict[int, TicketType], wanted: dict[i
 
 def _take(ticket_type: TicketType, quantity: int) -> None:
     """One conditional UPDATE; if the seats are not there, the caller's transaction rolls back."""
-    taken = TicketType.objects.filter(
+    taken = TicketType.inventory.filter(
         pk=ticket_type.pk, capacity__gte=F("sold") + F("held") + quantity
     ).update(held=F("held") + quantity)
     if not taken:
@@ -297,7 +306,7 @@ def _release(hold_ids: list[int], state: str) -> int:
     """Give back the seats of active holds whose rows this transaction has locked."""
     if not hold_ids:
         return 0
-    Hold.objects.filter(pk__in=hold_ids).update(state=state)
+    Hold.inventory.filter(pk__in=hold_ids).update(state=state)
     freed = (
         HoldItem.objects.filter(hold_id__in=hold_ids)
         .values("ticket_type_id")
@@ -305,7 +314,9 @@ def _release(hold_ids: list[int], state: str) -> int:
         .order_by("ticket_type_id")
     )
     for row in freed:
-        TicketType.objects.filter(pk=row["ticket_type_id"]).update(held=F("held") - row["quantity"])
+        TicketType.inventory.filter(pk=row["ticket_type_id"]).update(
+            held=F("held") - row["quantity"]
+        )
     return len(hold_ids)
 
 
@@ -400,13 +411,14 @@ def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, now) -
     if provider is None:
         raise InvalidRequest("This payment method is not available.", payment=payment_provider)
 
+    _lock_selling_event(hold.event_id, now)  # right before the seats move: a short lock
     for item in items:
-        moved = TicketType.objects.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
+        moved = TicketType.inventory.filter(pk=item.ticket_type_id, held__gte=item.quantity).update(
             held=F("held") - item.quantity, sold=F("sold") + item.quantity
         )
         if not moved:  # the counters disagree with the holds: refuse rather than oversell
             raise RuntimeError(f"Ticket type {item.ticket_type_id} holds fewer than hold {hold.pk}")
-    Hold.objects.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
+    Hold.inventory.filter(pk=hold.pk).update(state=Hold.State.ORDERED)
     hold.state = Hold.State.ORDERED
 
     order = Order(
@@ -431,6 +443,34 @@ def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, now) -
         for _ in range(item.quantity)
     )
     return order
+
+
+def _lock_selling_event(event_id: int, now) -> None:
+    """Lock the event's row until commit and refuse if it no longer sells (see the module
+    docstring): a cancel cannot slip in between the answer and the commit."""
+    event = (
+        Event.objects.select_for_update(no_key=True)
+        .only("is_published", "status", "on_sale_at", "off_sale_at", "starts_at")
+        .get(pk=event_id)
+    )
+    if refusal := order_refusal(event, now):
+        raise NotOnSale(refusal.message, code=refusal.code)
+
+
+def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=None) -> Order:
+    """Sell seats of one type outside the fan checkout (the demo's sales): the same guard and
+    the same records as a fan's order (a hold that becomes an order at once), without the sales
+    window, the per-order limit or the confirmation email."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The event before its ticket types (`_convert` asks again; the lock is ours already).
+        _lock_selling_event(ticket_type.event_id, now)
+        hold = Hold.objects.create(
+            event_id=ticket_type.event_id, created_at=now, expires_at=now + dt.timedelta(minutes=1)
+        )
+        HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
+        _take(ticket_type, quantity)
+        return _convert(hold, name, email, None, None, now)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
@@ -476,10 +516,10 @@ def cancel_order(order: Order, now=None) -> bool:
             .order_by("ticket_type_id")
         )
         for row in seats:
-            TicketType.objects.filter(pk=row["ticket_type_id"]).update(
+            TicketType.inventory.filter(pk=row["ticket_type_id"]).update(
                 sold=F("sold") - row["count"]
             )
-        order.state = Order.State.CANCELLED
-        order.cancelled_at = now or timezone.now()
-        order.save(update_fields=["state", "cancelled_at"])
+        Order.inventory.filter(pk=order.pk).update(
+            state=Order.State.CANCELLED, cancelled_at=now or timezone.now()
+        )
     return True

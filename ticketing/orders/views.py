@@ -114,11 +114,14 @@ def hold_page(request, token):
 
 def _render_hold(request, hold, now, *, error=None, values=None, status=200):
     live = hold.is_live(now)
+    # A live hold whose event was cancelled or unpublished since: say why it cannot be ordered.
+    refusal = selectors.order_refusal(hold.event, now) if live else None
     total, currency = selectors.hold_total(hold)
     context = {
         "hold": hold,
         "event": hold.event,
         "live": live,
+        "refusal": refusal,
         "total": total,
         "currency": currency,
         "payment": payments.provider_for(None, total, currency),
@@ -128,7 +131,11 @@ def _render_hold(request, hold, now, *, error=None, values=None, status=200):
         "error": error,
         "field_errors": (error.details.get("fields") or {}) if error else {},
     }
-    return render(request, "orders/hold.html", context, status=status if live else 410)
+    if not live:
+        status = 410
+    elif refusal:
+        status = 409
+    return render(request, "orders/hold.html", context, status=status)
 
 
 @csrf_exempt  # see the module docstring
