@@ -470,7 +470,7 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, None, None, None, now)
+        return _convert(hold, name, email, None, "", None, now)  # no key, no fingerprint
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
