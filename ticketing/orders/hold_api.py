@@ -1,6 +1,6 @@
 """POST /api/v1/holds without DRF: the busiest request of an on-sale, and the one that pays most
-for DRF's machinery (request wrapping, content negotiation, two nested serializers: about a
-third of a hold's CPU time in this process, docs/benchmarks.md).
+for DRF's machinery (request wrapping, content negotiation, two nested serializers: a quarter
+to a third of a hold's CPU time in one process, docs/benchmarks.md).
 
 A request in the API's canonical form (a JSON object of `items` of whole-number `ticket_type`
 and `quantity`, with string `affiliate` and `click` that DRF would keep as they are) goes
