@@ -33,10 +33,10 @@ class CreateHold:
     csrf_exempt = True  # the API carries no cookie authority (see api.py)
 
     def __call__(self, request):
-        items = canonical_request(request)
-        if items is None:
+        canonical = canonical_request(request)
+        if canonical is None:
             return self.drf_view(request)
-        data, wanted = items
+        data, wanted = canonical
         try:
             hold = services.create_hold(
                 wanted, affiliate_key=data.get("affiliate"), click_id=data.get("click")
