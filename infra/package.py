@@ -47,8 +47,15 @@ TRIM_GLOBS = [
     "**/*.pyi",
     "**/py.typed",
     "**/*.po",
+    "icalendar/tests",
 ]
-KEEP_LOCALES = {"en"}  # LANGUAGE_CODE; other translations are ~8 MB the site never shows
+# settings.LANGUAGES: the fan pages' languages (Django's own translations of them included, for
+# its template filters); the ~90 other translations are ~8 MB the site never shows.
+KEEP_LOCALES = {"en", "de", "fr", "es"}
+# Babel's CLDR data (35 MB for 1,100 locales): only the fan pages' locales
+# (ticketing/fans/formats.py, CLDR_LOCALES) and the parents CLDR inherits them from.
+BABEL_LOCALE_DATA = "babel/locale-data"
+KEEP_CLDR_LOCALES = {"root", "en", "en_001", "en_GB", "de", "fr", "es"}
 
 
 def log(message: str) -> None:
@@ -176,6 +183,9 @@ def trim(root: Path) -> None:
                         shutil.rmtree(catalog)
                 else:
                     shutil.rmtree(language)
+    for data in (root / BABEL_LOCALE_DATA).glob("*.dat"):
+        if data.stem not in KEEP_CLDR_LOCALES:
+            data.unlink()
     for cache in list(root.glob("**/__pycache__")):
         shutil.rmtree(cache)
     for stray in root.glob("**/*.py[co]"):

@@ -153,14 +153,6 @@ def test_actions_touch_only_editable_events(client, promoter_a, promoter_b):
     assert not Event.objects.get(pk=ids[1]).is_published
 
 
-def test_duplicate_action_makes_unpublished_copy(client_a, promoter_a):
-    event = promoter_a["events"][0]
-    client_a.post(changelist("event"), {"action": "duplicate", "_selected_action": [event.pk]})
-    copy = Event.objects.exclude(pk=event.pk).get(artist=promoter_a["artist"])
-    assert not copy.is_published
-    assert list(copy.ticket_types.values_list("name", "capacity", "sold")) == [("GA", 100, 0)]
-
-
 def test_superuser_sees_everything(client, promoter_a, promoter_b):
     admin = get_user_model().objects.create_superuser("root", password="pw")
     client.force_login(admin)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from ticketing.events.demo import DEMO_AFFILIATE_KEY
-from ticketing.events.models import Event
+from ticketing.events.models import Event, TicketType
 from ticketing.orders import services
 from ticketing.orders.models import Order
 
@@ -91,3 +91,35 @@ def test_availability_refreshes_without_reload(live_server, page):
     expect(page.get_by_role("status")).to_contain_text("Sold out")
     expect(page.get_by_label("GA").locator("option")).to_have_count(1)  # only 0 to choose
     assert page.evaluate("window.sameDocument") is True
+
+
+def test_sold_out_page_disables_buy_until_seats_come_back(live_server, page):
+    event, (ga,), _ = event_on_sale(capacities=(2,))
+    hold = services.create_hold([{"ticket_type": ga.pk, "quantity": 2}])
+    page.goto(f"{live_server.url}/e/{event.slug}/?lang=en")
+    buy = page.get_by_role("button", name="Sold out")
+    expect(buy).to_be_disabled()
+    expect(page.get_by_role("heading", name="Tell me when tickets come back")).to_be_visible()
+    page.evaluate("window.sameDocument = true")
+
+    services.release_hold(hold.token)  # the other fan gives them back
+
+    buy = page.get_by_role("button", name="Buy tickets")
+    expect(buy).to_be_enabled(timeout=15_000)
+    expect(page.get_by_role("heading", name="Tell me when tickets come back")).to_be_hidden()
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_german_page_keeps_a_running_subtotal(live_server, page):
+    event, (ga, _second), _ = event_on_sale(capacities=(10, 10))
+    TicketType.objects.filter(pk=ga.pk).update(price="39.50")
+    page.goto(f"{live_server.url}/e/{event.slug}/?lang=de")
+    subtotal = page.locator("[data-subtotal]")
+    expect(subtotal).to_be_hidden()  # nothing chosen yet
+    page.get_by_label("GA").select_option("2")
+    expect(subtotal).to_have_text("Zwischensumme: 79,00\xa0€")
+    page.get_by_label("Type 2").select_option("3")
+    expect(subtotal).to_have_text("Zwischensumme: 109,00\xa0€")  # 3 × 10,00 € more
+    page.get_by_role("button", name="Tickets kaufen").click()
+    expect(page.get_by_role("heading", name="Wir reservieren für dich")).to_be_visible()
+    expect(page.locator("tfoot")).to_contain_text("109,00\xa0€")  # what the server charges

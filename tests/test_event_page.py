@@ -6,7 +6,7 @@ pytestmark = pytest.mark.django_db
 
 def test_event_page_shows_event_in_venue_time(client, promoter_a):
     event = promoter_a["events"][0]
-    response = client.get(reverse("orders:event", args=[event.slug]))
+    response = client.get(reverse("orders:event", args=[event.slug]), {"lang": "en"})
     assert response.status_code == 200
     page = response.content.decode()
     assert event.artist.name in page and "Berlin" in page
@@ -17,7 +17,7 @@ def test_unpublished_event_page_is_404(client, promoter_a):
     event = promoter_a["events"][0]
     event.is_published = False
     event.save()
-    assert client.get(reverse("orders:event", args=[event.slug])).status_code == 404
+    assert client.get(reverse("orders:event", args=[event.slug]), {"lang": "en"}).status_code == 404
 
 
 def test_healthz_sets_no_cookie(client):

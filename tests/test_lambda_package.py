@@ -104,7 +104,16 @@ def test_zip_is_small_and_holds_what_lambda_runs(built):
     for absent in ("boto3/", "botocore/", "s3transfer/", "pip/", "pytest/", "moto/", "tests/",
                    "bench/", "infra/", "troposphere/"):  # fmt: skip
         assert not any(name.startswith(absent) for name in names), absent
-    assert not any("/locale/de/LC_MESSAGES/" in name for name in names)
+    # Translations and CLDR data of the fan pages' languages only (settings.LANGUAGES).
+    assert "locale/de/LC_MESSAGES/django.mo" in names
+    assert "django/conf/locale/fr/LC_MESSAGES/django.mo" in names
+    assert not any("/locale/it/LC_MESSAGES/" in name for name in names)
+    cldr = {
+        name.rsplit("/", 1)[1]
+        for name in names
+        if name.startswith("babel/locale-data/") and name.endswith(".dat")
+    }
+    assert cldr == {"root.dat", "en.dat", "en_001.dat", "en_GB.dat", "de.dat", "fr.dat", "es.dat"}
 
 
 # Top-level modules of requirements.txt and their dependencies, except the Zappa CLI's own.
@@ -206,11 +215,33 @@ def test_health_check_answers_json(call):
 
 def test_event_page_behind_cloudfront(call, package_database):
     event = package_database["event"]
-    (response,) = call(api_gateway_event(f"/e/{event['slug']}/", via_cloudfront_host=CDN_HOST))
+    path = f"/e/{event['slug']}/"
+    (response,) = call(api_gateway_event(path, query={"lang": "en"}, via_cloudfront_host=CDN_HOST))
     assert response["statusCode"] == 200, response.get("body", "")[:2000]
     assert event["artist"] in response["body"]
     assert header(response, "Content-Type").startswith("text/html")
     assert "/production/" not in response["body"]
+
+
+def test_event_page_in_each_language_from_the_package(call, package_database):
+    """The trimmed package still has each language's translations and CLDR data: German text,
+    "39,50 €" (the demo's Berlin price) and "Di., 8. Dez."-style dates; a fan arriving without a
+    language is sent to the one their browser prefers."""
+    path = f"/e/{package_database['event']['slug']}/"
+    negotiated, *pages = call(
+        api_gateway_event(path, via_cloudfront_host=CDN_HOST,
+                          headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}),
+        *(api_gateway_event(path, query={"lang": lang}, via_cloudfront_host=CDN_HOST)
+          for lang in ("de", "fr", "es", "en")),
+    )  # fmt: skip
+    assert negotiated["statusCode"] == 302
+    assert header(negotiated, "Location") == f"{path}?lang=de"
+    de, fr, es, en = (page["body"] for page in pages)
+    assert "Tickets kaufen" in de and "39,50\xa0€" in de
+    assert "Acheter des billets" in fr and "39,50\xa0€" in fr
+    assert "Comprar entradas" in es and "39,50\xa0€" in es
+    assert "Buy tickets" in en and "€39.50" in en
+    assert re.search(r"(Mo|Di|Mi|Do|Fr|Sa|So)\., \d{1,2}\. \w+\.? \d{4}, 20:00", de)
 
 
 def test_admin_behind_cloudfront_has_no_stage_prefix(call):
@@ -425,3 +456,26 @@ def test_scheduled_expiry_releases_lapsed_holds(call, package_database):
         f"'held': TicketType.objects.get(pk={hold['type']}).held}}))"
     ), database_url=url))  # fmt: skip
     assert after == {"state": "expired", "held": hold["held"] - 2}
+
+
+def test_scheduled_notify_tells_waiting_fans(call, package_database):
+    """notify_subscribers is scheduled like expire_holds (zappa_settings.json `events`): a fan
+    confirmed while the show was sold out is told once it sells again."""
+    url, slug = package_database["url"], package_database["event"]["slug"]
+    subscription = manage("shell", "--no-imports", "-c", (
+        "from django.utils import timezone; from ticketing.events.models import Event; "
+        "from ticketing.notify.models import Subscription; "
+        f"e = Event.objects.get(slug={slug!r}); "
+        "s = Subscription.objects.create(event=e, email='fan@example.com', state='active', "
+        "confirmed_at=timezone.now()); print(s.pk)"
+    ), database_url=url).strip()  # fmt: skip
+    rule = Zappa.get_event_name(
+        "ticketing-production", "ticketing.notify.handlers.notify_subscribers"
+    )
+    (result,) = call(scheduled_event(rule))
+    assert result["notified"] >= 1
+    state = manage("shell", "--no-imports", "-c", (
+        "from ticketing.notify.models import Subscription; "
+        f"print(Subscription.objects.get(pk={subscription}).state)"
+    ), database_url=url).strip()  # fmt: skip
+    assert state == "notified"

@@ -140,10 +140,14 @@ def test_a_capacity_lowered_past_seats_taken_since_the_form_read_them_is_refused
     assert TicketType.objects.get(pk=ga.pk).capacity == 20
 
 
-def test_duplicate_action_copies_with_empty_counters_and_leaves_the_original(manager, sale):
-    changelist = reverse("admin:events_event_changelist")
-    manager.post(changelist, {"action": "duplicate", "_selected_action": [sale["event"].pk]})
-    copy = Event.objects.exclude(pk=sale["event"].pk).get(artist=sale["artist"])
+def test_duplicating_copies_with_empty_counters_and_leaves_the_original(manager, sale):
+    event = sale["event"]
+    manager.post(reverse("admin:events_event_duplicate", args=[event.pk]), {
+        "template": event.pk, "dates-TOTAL_FORMS": "1", "dates-INITIAL_FORMS": "0",
+        "dates-0-date": event.local_starts_at.date().isoformat(), "dates-0-time": "23:00",
+        "dates-0-venue": event.venue_id,
+    })  # fmt: skip
+    copy = Event.objects.exclude(pk=event.pk).get(artist=sale["artist"])
     assert list(copy.ticket_types.values_list("sold", "held")) == [(0, 0), (0, 0)]
     assert counters(sale["ga"]) == (3, 2) == true_counters(sale["ga"])
 

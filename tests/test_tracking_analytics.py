@@ -97,8 +97,8 @@ def test_csv_export_by_day_event_and_affiliate(client, viewer_a, traffic):
         (three_days_ago, "(list of events)", "(direct)", "10", "0", "0.0000"),
         (today, "(list of events)", "(direct)", "40", "0", "0.0000"),
         (today, "(list of events)", "Fans", "60", "0", "0.0000"),
-        (today, event.display_name, "(direct)", "0", "1", ""),
-        (today, event.display_name, "Fans", "0", "9", ""),
+        (today, str(event), "(direct)", "0", "1", ""),
+        (today, str(event), "Fans", "0", "9", ""),
     ])  # fmt: skip
     assert {r["artist"] for r in rows} == {artist.name}
 

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from tests.widget_helpers import empty_origin_cache  # noqa: F401 (autouse fixture)
 from ticketing.events.models import Artist, Event, Promoter
+from ticketing.notify.models import Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -243,11 +244,12 @@ def test_tickets_click_opens_the_checkout_and_beacons_are_sent(
     checkout = opened.value
     checkout.wait_for_load_state()
     match = re.fullmatch(
-        rf"{re.escape(live_server.url)}/e/{first.slug}/\?affiliate=demo-affiliate&click=(\S+)",
+        rf"{re.escape(live_server.url)}/e/{first.slug}/\?affiliate=demo-affiliate&lang=de&click=(\S+)",
         checkout.url,
     )
     assert match, checkout.url
     expect(checkout.get_by_role("heading", level=1)).to_have_text("Demo Artist")
+    expect(checkout.get_by_role("button", name="Tickets kaufen")).to_be_visible()  # data-lang="de"
     assert checkout.evaluate("window.opener") is None  # noopener
 
     for _ in range(20):
@@ -327,3 +329,32 @@ def test_browsers_without_constructable_stylesheets_get_a_style_element(
     assert style(dark.locator(".tw"), "backgroundColor") == "rgb(23, 23, 29)"
     assert style(light.locator("a").first, "backgroundColor") == "rgb(0, 128, 0)"
     assert style(light.locator("li").first, "display") == "grid"
+
+
+def test_notify_me_from_the_widget(live_server, fan_site, page, demo_events, csp_violations):
+    """data-notify: a sold-out show offers "Benachrichtigen"; the address goes to the checkout's
+    origin as a form, without credentials, under the fan site's strict CSP."""
+    sold_out = next(event for event in demo_events if event.is_sold_out)
+    widget = """<div id="notify" data-tour-widget data-artist="demo-artist" data-lang="de"
+                     data-notify></div>"""
+    page.goto(fan_site.add("/notify.html", fan_page(live_server, widget),
+                           strict_csp(live_server.url)))  # fmt: skip
+    day = sold_out.local_starts_at.day
+    button = page.get_by_role(
+        "button", name=re.compile(rf"^Benachrichtigung für {sold_out.venue.city}, {day}\.")
+    )
+    button.click()
+    form = page.get_by_role("form", name=re.compile(r"^Benachrichtigung für"))
+    form.get_by_label("E-Mail").fill("fan@example.com")
+    form.get_by_role("button", name="Senden").click()
+    expect(form.get_by_role("status")).to_have_text(
+        "Bitte bestätige über den Link in deinem Postfach."
+    )
+    subscription = Subscription.objects.get()
+    assert (subscription.event_id, subscription.email, subscription.language) == (
+        sold_out.pk,
+        "fan@example.com",
+        "de",
+    )
+    assert page.context.cookies(live_server.url) == []
+    assert csp_violations == []

@@ -67,14 +67,18 @@ def test_loader_points_to_the_hashed_bundle_served_immutable(settings, tmp_path)
 def test_tour_page_is_the_noscript_fallback(client, promoter_a):
     event = promoter_a["events"][0]
     key = promoter_a["affiliate"].public_key
-    response = client.get(reverse("widget:tour-page", args=["alpha-artist"]), {"affiliate": key})
+    response = client.get(
+        reverse("widget:tour-page", args=["alpha-artist"]), {"affiliate": key, "lang": "en"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "alpha artist: tour dates" in page
     assert event.starts_at.astimezone(promoter_a["venue"].zone).strftime("%H:%M") in page
-    assert f'href="http://testserver/e/{event.slug}/?affiliate={key}"' in page
+    assert f'href="http://testserver/e/{event.slug}/?affiliate={key}&amp;lang=en"' in page
     assert "Set-Cookie" not in response and "Cookie" not in response.get("Vary", "")
-    assert client.get(reverse("widget:tour-page", args=["nobody"])).status_code == 404
+    assert (
+        client.get(reverse("widget:tour-page", args=["nobody"]), {"lang": "en"}).status_code == 404
+    )
 
 
 def test_demo_page_shows_the_snippet_and_the_live_widget(client, db):

@@ -66,7 +66,10 @@ INSTALLED_APPS = [
     "ticketing.orders",
     "ticketing.tracking",
     "ticketing.backoffice",
+    "ticketing.fans",
+    "ticketing.notify",
     "widget",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +128,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+LANGUAGE_CODE = "en"  # the back office's, and the fan pages' when nothing else is known
+# The fan pages' languages, the widget's own. No LocaleMiddleware: the fan views choose the
+# language from the URL (`lang`), the order or Accept-Language (ticketing/fans/languages.py),
+# so that no other path parses Accept-Language or answers `Vary: Accept-Language`.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled .mo files are committed beside their .po
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True  # stored in UTC; shown in each venue's own time zone

@@ -6,7 +6,6 @@ Lambda container answering /healthz, the widget API or the beacon never loads th
 """
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import views
 from .lazy_urls import LazyView, lazy_include
@@ -16,8 +15,11 @@ urlpatterns = [
     # Hot paths: the widget (CDN-cached) and the tracking beacon.
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
-    # Fan checkout: pages, then the JSON API and its documentation.
+    # Fan pages: checkout, the home page, calendars and sitemap, notify-me; then the checkout's
+    # JSON API and its documentation.
     path("", include("ticketing.orders.urls")),
+    path("", include("ticketing.fans.urls")),
+    path("", include("ticketing.notify.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     path(
         "api/schema/",
@@ -36,5 +38,4 @@ urlpatterns = [
     ),
     # Promoter back office.
     lazy_include("admin/", "ticketing.backoffice.urls", namespace="admin"),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

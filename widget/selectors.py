@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Affiliate, Artist, Event, TicketType, Venue
 
@@ -30,13 +31,13 @@ class EventStatus:
 
 # For the server-rendered tour page; the widget has its own translations.
 STATUS_LABELS = {
-    EventStatus.ON_SALE: "On sale",
-    EventStatus.FEW_LEFT: "Few tickets left",
-    EventStatus.SOLD_OUT: "Sold out",
-    EventStatus.NOT_YET_ON_SALE: "On sale soon",
-    EventStatus.SALES_CLOSED: "Sales closed",
-    EventStatus.CANCELLED: "Cancelled",
-    EventStatus.POSTPONED: "Postponed",
+    EventStatus.ON_SALE: gettext_lazy("On sale"),
+    EventStatus.FEW_LEFT: gettext_lazy("Few tickets left"),
+    EventStatus.SOLD_OUT: gettext_lazy("Sold out"),
+    EventStatus.NOT_YET_ON_SALE: gettext_lazy("On sale soon"),
+    EventStatus.SALES_CLOSED: gettext_lazy("Sales closed"),
+    EventStatus.CANCELLED: gettext_lazy("Cancelled"),
+    EventStatus.POSTPONED: gettext_lazy("Postponed"),
 }
 BUYABLE = frozenset({EventStatus.ON_SALE, EventStatus.FEW_LEFT, EventStatus.NOT_YET_ON_SALE,
                      EventStatus.POSTPONED})  # fmt: skip
@@ -91,7 +92,7 @@ class TourEvent:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def has_tickets_link(self) -> bool:

@@ -1,6 +1,7 @@
 """The embed snippet that artists and affiliates paste into their sites."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +19,7 @@ class WidgetOptions:
     theme: str = ""
     lang: str = ""
     accent: str = ""
+    notify: bool = False
 
     @classmethod
     def from_query(cls, query, default_artist: str) -> "WidgetOptions":
@@ -31,17 +33,23 @@ class WidgetOptions:
             lang=query.get("lang", "") if query.get("lang") in LANGUAGES else "",
             # A hex colour is all the demo form offers; the snippet takes any CSS colour.
             accent=accent if accent.startswith("#") and accent[1:].isalnum() else "",
+            notify=query.get("notify") in ("1", "on", "true"),
         )
 
     def data_attributes(self) -> list[tuple[str, str]]:
         names = ("artist", "affiliate", "theme", "lang", "accent")
-        return [(name, getattr(self, name)) for name in names if getattr(self, name)]
+        attributes = [(name, getattr(self, name)) for name in names if getattr(self, name)]
+        return attributes + ([("notify", "")] if self.notify else [])
 
 
 def tour_page_url(options: WidgetOptions) -> str:
-    """The same dates as a plain page: the snippet's `<noscript>` link."""
+    """The same dates as a plain page: the snippet's `<noscript>` link, in the widget's language
+    when it names one (else the page follows the visitor's browser)."""
     url = reverse("widget:tour-page", args=[options.artist])
-    return f"{url}?affiliate={options.affiliate}" if options.affiliate else url
+    query = urlencode(
+        {k: v for k, v in (("affiliate", options.affiliate), ("lang", options.lang)) if v}
+    )
+    return f"{url}?{query}" if query else url
 
 
 def embed_snippet(request, options: WidgetOptions) -> str:

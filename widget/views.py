@@ -10,11 +10,19 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
 from ticketing.events.demo import DEMO_ARTIST_SLUG
-from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG
+from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG, Event
+from ticketing.fans import structured_data
+from ticketing.fans.languages import (
+    LANGUAGE_PARAM,
+    content_language,
+    from_param,
+    language_redirect,
+    with_language,
+)
 
 from . import payload, selectors, snippets
 from .cache import origin_cache
@@ -97,18 +105,51 @@ def tour_page(request, slug):
     """The `<noscript>` fallback: the same list as plain HTML, with links to the checkout."""
     if not ARTIST_SLUG.fullmatch(slug):
         raise Http404("No such artist.")
+    if redirected := language_redirect(request):
+        return redirected
     affiliate = parse_affiliate(request.GET.get("affiliate"))
+    now = timezone.now()
     tour = selectors.artist_tour(
-        slug, affiliate_key=affiliate, limit=settings.WIDGET_MAX_EVENTS, now=timezone.now()
+        slug, affiliate_key=affiliate, limit=settings.WIDGET_MAX_EVENTS, now=now
     )
     if tour is None:
         raise Http404("No such artist.")
+    language = from_param(request.GET[LANGUAGE_PARAM])
     tickets_url = payload.tickets_url_builder(request, tour.affiliate_key)
-    events = [(event, tickets_url(event.slug)) for event in tour.events]
-    body = render_to_string("widget/tour_page.html", {"tour": tour, "events": events}).encode()
-    return cacheable(
+    with translation.override(language):
+        context = {
+            "tour": tour,
+            "events": [
+                (event, with_language(tickets_url(event.slug), language)) for event in tour.events
+            ],
+            "structured_data": tour_structured_data(request, tour, language, now),
+        }
+        body = render_to_string("widget/tour_page.html", context, request=request).encode()
+    response = cacheable(
         request, body, content_type="text/html; charset=utf-8", cache_control=api_cache_control()
     )
+    return content_language(response, language)
+
+
+def tour_structured_data(request, tour, language: str, now) -> str:
+    """The tour's shows as schema.org MusicEvents, built as the event page builds its own (a few
+    queries more than the list: this page is cached like the API, and is no hot path)."""
+    events = (
+        Event.objects.filter(pk__in=[event.id for event in tour.events])
+        .select_related("artist__promoter", "venue")
+        .prefetch_related("ticket_types")
+        .order_by("starts_at", "pk")
+    )
+    return structured_data.as_script([
+        structured_data.music_event(
+            event,
+            request.build_absolute_uri(
+                with_language(reverse("orders:event", args=[event.slug]), language)
+            ),
+            now,
+        )
+        for event in events
+    ])  # fmt: skip
 
 
 def demo(request):

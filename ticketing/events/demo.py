@@ -16,6 +16,7 @@ from django.utils import timezone
 from ticketing.orders import services
 
 from .models import Affiliate, Artist, Event, Membership, Promoter, TicketType, Tour, Venue
+from .services import event_slug
 
 DEMO_ARTIST_SLUG = "demo-artist"
 DEMO_AFFILIATE_KEY = "demo-affiliate"
@@ -25,16 +26,23 @@ SUPERUSER = ("admin", "admin")
 DEMO_BOX_OFFICE = ("Demo box office", "box-office@demo.example")  # who bought the demo's sales
 
 VENUES = [
-    # name, city, region, country, time zone, capacity
-    ("Columbiahalle", "Berlin", "Berlin", "DE", "Europe/Berlin", 3500),
-    ("O2 Forum Kentish Town", "London", "England", "GB", "Europe/London", 2300),
-    ("Paradiso", "Amsterdam", "North Holland", "NL", "Europe/Amsterdam", 1500),
-    ("Bowery Ballroom", "New York", "NY", "US", "America/New_York", 575),
-    ("Metro", "Chicago", "IL", "US", "America/Chicago", 1100),
-    ("The Fonda Theatre", "Los Angeles", "CA", "US", "America/Los_Angeles", 1200),
-    ("Liquidroom", "Tokyo", "Tokyo", "JP", "Asia/Tokyo", 900),
-    ("The Enmore Theatre", "Sydney", "NSW", "AU", "Australia/Sydney", 2500),
-]
+    # name, city, region, country, time zone, capacity, street address, postal code
+    ("Columbiahalle", "Berlin", "Berlin", "DE", "Europe/Berlin", 3500,
+     "Columbiadamm 13–21", "10965"),
+    ("O2 Forum Kentish Town", "London", "England", "GB", "Europe/London", 2300,
+     "9–17 Highgate Road", "NW5 1JY"),
+    ("Paradiso", "Amsterdam", "North Holland", "NL", "Europe/Amsterdam", 1500,
+     "Weteringschans 6–8", "1017 SG"),
+    ("Bowery Ballroom", "New York", "NY", "US", "America/New_York", 575,
+     "6 Delancey Street", "10002"),
+    ("Metro", "Chicago", "IL", "US", "America/Chicago", 1100, "3730 N Clark Street", "60613"),
+    ("The Fonda Theatre", "Los Angeles", "CA", "US", "America/Los_Angeles", 1200,
+     "6126 Hollywood Boulevard", "90028"),
+    ("Liquidroom", "Tokyo", "Tokyo", "JP", "Asia/Tokyo", 900, "3-16-6 Higashi, Shibuya",
+     "150-0011"),
+    ("The Enmore Theatre", "Sydney", "NSW", "AU", "Australia/Sydney", 2500,
+     "118–132 Enmore Road, Newtown", "2042"),
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,14 @@ PRICES = {
     "AUD": (Decimal("69.00"), Decimal("199.00")),
 }
 
+DEMO_BIO = (
+    "Four friends, two guitars and a drum machine they refuse to retire: Demo Artist play loud, "
+    "bright indie rock and have sold out every room they played on their last tour."
+)
+OTHER_BIO = "Aurora Skies make slow-burning electronic pop for long nights and northern lights."
+# The London and Tokyo shows are for adults only, as venues there often ask.
+AGE_LIMITS = {"London": 18, "Tokyo": 20}
+
 OTHER_EVENTS = [DemoEvent(0, 8), DemoEvent(1, 15), DemoEvent(2, 22)]
 
 
@@ -92,7 +108,7 @@ def seed_demo(*, with_superuser: bool = False) -> dict:
         admin = _user(user_model, SUPERUSER)
         user_model.objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
 
-    artist = _artist(demo, "Demo Artist", DEMO_ARTIST_SLUG)
+    artist = _artist(demo, "Demo Artist", DEMO_ARTIST_SLUG, DEMO_BIO)
     tour = Tour.objects.update_or_create(artist=artist, name="World Tour 2027")[0]
     venues = [_venue(demo, *row) for row in VENUES]
     for spec in DEMO_EVENTS:
@@ -102,7 +118,7 @@ def seed_demo(*, with_superuser: bool = False) -> dict:
         defaults={"promoter": demo, "name": "Demo Fan Site", "domain": "fans.example"},
     )
 
-    other_artist = _artist(other, "Aurora Skies", "aurora-skies")
+    other_artist = _artist(other, "Aurora Skies", "aurora-skies", OTHER_BIO)
     other_venues = [_venue(other, *row) for row in VENUES[:3]]
     for spec in OTHER_EVENTS:
         _event(other_artist, None, other_venues[spec.venue], spec, today)
@@ -133,24 +149,26 @@ def _staff(user_model, credentials, promoter, role):
     Membership.objects.update_or_create(user=user, promoter=promoter, defaults={"role": role})
 
 
-def _artist(promoter, name, slug):
+def _artist(promoter, name, slug, bio):
     return Artist.objects.update_or_create(
         slug=slug,
         defaults={
             "promoter": promoter,
             "name": name,
             "website": f"https://{slug}.example",
+            "bio": bio,
         },
     )[0]
 
 
-def _venue(promoter, name, city, region, country, zone, capacity):
+def _venue(promoter, name, city, region, country, zone, capacity, street, postal_code):
     return Venue.objects.update_or_create(
         promoter=promoter,
         name=name,
         city=city,
-        defaults={"region": region, "country": country, "time_zone": zone, "capacity": capacity},
-    )[0]
+        defaults={"region": region, "country": country, "time_zone": zone, "capacity": capacity,
+                  "street_address": street, "postal_code": postal_code},
+    )[0]  # fmt: skip
 
 
 def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
@@ -164,7 +182,7 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
         spec.state, Event.Status.SCHEDULED
     )
     event, _ = Event.objects.update_or_create(
-        slug=f"{artist.slug}-{venue.city.lower().replace(' ', '-')}-{day:%Y-%m-%d}",
+        slug=event_slug(artist, venue, starts_at),
         defaults={
             "artist": artist,
             "tour": tour,
@@ -176,6 +194,7 @@ def _event(artist, tour, venue, spec: DemoEvent, today: dt.date):
             "off_sale_at": None,
             "is_published": spec.published,
             "status": status,
+            "age_limit": AGE_LIMITS.get(venue.city),
         },
     )
     general_capacity = min(venue.capacity or 1000, 2000) - 100

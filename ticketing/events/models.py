@@ -9,13 +9,14 @@ import re
 import secrets
 import zoneinfo
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
 
 from ticketing.owned_fields import (
@@ -88,8 +89,13 @@ class Artist(models.Model):
     promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="artists")
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True, help_text="Used in the widget embed and its API URL.")
-    image_url = models.URLField(blank=True)
+    image_url = models.URLField(
+        blank=True, help_text="A square or landscape photo, shown on the event page."
+    )
     website = models.URLField(blank=True)
+    bio = models.TextField(
+        blank=True, max_length=600, help_text="A short description for fans: a few sentences."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +108,10 @@ class Venue(models.Model):
     promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="venues")
     name = models.CharField(max_length=200)
     city = models.CharField(max_length=100)
+    street_address = models.CharField(
+        max_length=200, blank=True, help_text="e.g. Columbiadamm 13–21"
+    )
+    postal_code = models.CharField(max_length=20, blank=True)
     region = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE.")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
@@ -121,6 +131,18 @@ class Venue(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address as printed: street, then postal code and city."""
+        locality = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.street_address, locality) if line]
+
+    @property
+    def map_url(self) -> str:
+        """The venue on OpenStreetMap (a plain link: no embed, no third-party script)."""
+        query = ", ".join([self.name, *self.address_lines, self.country])
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': query})}"
 
 
 class Tour(models.Model):
@@ -171,6 +193,12 @@ class Event(models.Model):
     hold_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1)], help_text="How long a fan's hold lasts."
     )
+    age_limit = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(21)],
+        help_text="Minimum age of the audience, e.g. 16 or 18; empty for all ages.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -196,10 +224,16 @@ class Event(models.Model):
                 name="event_status_valid",
             ),
             models.CheckConstraint(condition=Q(hold_minutes__gte=1), name="event_hold_minutes"),
+            models.CheckConstraint(
+                condition=Q(age_limit__isnull=True) | Q(age_limit__lte=21), name="event_age_limit"
+            ),
         ]
 
     def __str__(self):
-        return self.display_name
+        # Named with its local date wherever an event is listed or chosen in the back office.
+        if self.starts_at is None or self.venue_id is None:
+            return self.name or "New event"
+        return f"{self.display_name}, {dateformat.format(self.local_starts_at, 'D j M Y')}"
 
     @property
     def display_name(self) -> str:

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
+from ticketing.events.admin import EventListFilter
 from ticketing.events.money import format_money
 
 from . import services
@@ -36,7 +37,7 @@ class OrderAdmin(PromoterScopedAdmin):
     ]  # fmt: skip
     list_filter = [
         "state", "payment_status", "payment_provider",
-        ("event", admin.RelatedOnlyFieldListFilter),
+        ("event", EventListFilter),
         ("affiliate", admin.RelatedOnlyFieldListFilter), "created_at",
     ]  # fmt: skip
     search_fields = ["=code", "email", "name"]
@@ -117,7 +118,7 @@ class HoldAdmin(ReadOnly, PromoterScopedAdmin):
 
     promoter_path = "event__artist__promoter"
     list_display = ["__str__", "event", "state", "created_at", "expires_at", "affiliate"]
-    list_filter = ["state", ("event", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["state", ("event", EventListFilter)]
     list_select_related = ["event__artist", "event__venue", "affiliate"]
     fields = ["state", "event", "created_at", "expires_at", "affiliate", "click_id"]
     readonly_fields = fields

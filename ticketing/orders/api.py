@@ -9,6 +9,7 @@ the rules and raise `CheckoutError`s, which `exception_handler` turns into
 
 import time
 
+from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -78,6 +79,12 @@ class HoldInput(serializers.Serializer):
     click = serializers.CharField(
         required=False, allow_blank=True, max_length=64, help_text="The widget's click id."
     )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The fan's language: the hold's page, the order's page and its emails speak "
+        "it (default: English).",
+    )
 
 
 class HoldItemOutput(serializers.Serializer):
@@ -93,6 +100,7 @@ class HoldOutput(serializers.Serializer):
     token = serializers.CharField()
     event = serializers.SlugField(source="event.slug")
     state = serializers.CharField()
+    language = serializers.CharField()
     expires_at = serializers.DateTimeField()
     items = HoldItemOutput(many=True, source="item_list")
     total = serializers.SerializerMethodField()
@@ -115,6 +123,9 @@ class OrderInput(serializers.Serializer):
     payment = serializers.CharField(
         required=False, allow_blank=True, max_length=32, help_text="Payment provider key."
     )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, help_text="Default: the hold's language."
+    )
 
 
 class TicketOutput(serializers.Serializer):
@@ -134,6 +145,7 @@ class OrderOutput(serializers.Serializer):
     currency = serializers.CharField()
     payment_provider = serializers.CharField()
     payment_status = serializers.CharField()
+    language = serializers.CharField()
     created_at = serializers.DateTimeField()
     tickets = TicketOutput(many=True)
     url = serializers.SerializerMethodField(help_text="The confirmation page with QR codes.")
@@ -220,7 +232,10 @@ class Holds(APIView):
     def post(self, request):
         data = _valid(HoldInput, request.data)
         hold = services.create_hold(
-            data["items"], affiliate_key=data.get("affiliate"), click_id=data.get("click")
+            data["items"],
+            affiliate_key=data.get("affiliate"),
+            click_id=data.get("click"),
+            language=data.get("language"),
         )
         return _private_response(HoldOutput, request, hold, status.HTTP_201_CREATED)
 
@@ -263,6 +278,7 @@ class HoldOrder(APIView):
             email=data["email"],
             idempotency_key=request.headers.get("Idempotency-Key"),
             payment_provider=data.get("payment") or None,
+            language=data.get("language"),
             site_url=request.build_absolute_uri("/"),
         )
         order = selectors.order_by_access_key(order.code, order.access_key)

@@ -12,8 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ticketing.events.models import Affiliate, Event, TicketType
+from ticketing.fans.languages import language_constraint, language_field
 from ticketing.owned_fields import InventoryManager, OwnedFieldsMixin, OwnedFieldsQuerySet
 
 # Human-friendly order codes: no 0/O, 1/I/L, so a code read out over the phone is unambiguous.
@@ -53,6 +55,7 @@ class Hold(OwnedFieldsMixin, models.Model):
         Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="holds"
     )
     click_id = models.UUIDField(null=True, blank=True, help_text="The widget's click hit id.")
+    language = language_field()
 
     objects = OwnedFieldsQuerySet.as_manager()
     inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
@@ -79,6 +82,7 @@ class Hold(OwnedFieldsMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_later"
             ),
+            language_constraint("hold_language_valid"),
         ]
 
     def __str__(self):
@@ -120,9 +124,10 @@ class Order(OwnedFieldsMixin, models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     class PaymentStatus(models.TextChoices):
-        PAID = "paid", "Paid"
-        DUE = "due", "Due at the venue"
-        PENDING = "pending", "Pending"
+        # Fans read these on their order (in their language); the back office too.
+        PAID = "paid", gettext_lazy("Paid")
+        DUE = "due", gettext_lazy("Due at the venue")
+        PENDING = "pending", gettext_lazy("Pending")
 
     code = models.CharField(max_length=16, unique=True, default=new_order_code, editable=False)
     # An access key for links (confirmation page, email): the code alone is meant to be read out
@@ -142,6 +147,7 @@ class Order(OwnedFieldsMixin, models.Model):
         Affiliate, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
     click_id = models.UUIDField(null=True, blank=True)
+    language = language_field(help_text="The fan's language: the emails and pages speak it.")
     # NULL, not "", when absent: the unique constraint then binds only the keys clients sent.
     idempotency_key = models.CharField(  # noqa: DJ001
         max_length=255, null=True, blank=True, editable=False
@@ -179,6 +185,7 @@ class Order(OwnedFieldsMixin, models.Model):
                 | Q(state="confirmed", cancelled_at__isnull=True),
                 name="order_cancelled_at",
             ),
+            language_constraint("order_language_valid"),
         ]
 
     def __str__(self):

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from ticketing.events.models import Event
+from ticketing.events.models import Event, TicketType
 
 from .models import TICKET_SIGNING_SALT, Hold, HoldItem, Order, Ticket
 
@@ -25,11 +26,11 @@ class SaleStatus:
 
 
 SALE_MESSAGES = {
-    "on_sale": "On sale.",
-    "not_yet_on_sale": "Tickets are not on sale yet.",
-    "sales_closed": "Ticket sales have closed.",
-    "event_cancelled": "This event has been cancelled.",
-    "event_unpublished": "This event is not published.",
+    "on_sale": gettext_lazy("On sale."),
+    "not_yet_on_sale": gettext_lazy("Tickets are not on sale yet."),
+    "sales_closed": gettext_lazy("Ticket sales have closed."),
+    "event_cancelled": gettext_lazy("This event has been cancelled."),
+    "event_unpublished": gettext_lazy("This event is not published."),
 }
 
 
@@ -37,25 +38,30 @@ def sale_status(event: Event, now=None) -> SaleStatus:
     """Whether the event sells at `now` (sold-out is the inventory's answer, not this one)."""
     code = event.sales_state(now)
     details = {"on_sale_at": event.on_sale_at.isoformat()} if code == "not_yet_on_sale" else {}
-    return SaleStatus(code, SALE_MESSAGES[code], details)
+    return SaleStatus(code, str(SALE_MESSAGES[code]), details)
 
 
 # A live hold may still become an order after sales closed: its fan was already at checkout, the
 # seats are theirs until the hold runs out, and nothing oversells (they are counted in `held`).
 # Not once the event was cancelled or unpublished, or its sales moved to a later moment.
 ORDER_REFUSALS = {
-    "event_cancelled": "This event has been cancelled, so these tickets can no longer be ordered.",
-    "event_unpublished": "This event has been taken off sale, so these tickets can no longer be "
-    "ordered.",
-    "not_yet_on_sale": "Sales for this event have been moved to a later date, so these tickets "
-    "can no longer be ordered.",
+    "event_cancelled": gettext_lazy(
+        "This event has been cancelled, so these tickets can no longer be ordered."
+    ),
+    "event_unpublished": gettext_lazy(
+        "This event has been taken off sale, so these tickets can no longer be ordered."
+    ),
+    "not_yet_on_sale": gettext_lazy(
+        "Sales for this event have been moved to a later date, so these tickets can no longer "
+        "be ordered."
+    ),
 }
 
 
 def order_refusal(event: Event, now=None) -> SaleStatus | None:
     """Why a live hold for `event` cannot become an order at `now`, or None if it can."""
     code = event.sales_state(now)
-    return SaleStatus(code, ORDER_REFUSALS[code]) if code in ORDER_REFUSALS else None
+    return SaleStatus(code, str(ORDER_REFUSALS[code])) if code in ORDER_REFUSALS else None
 
 
 def lapsed_seats(event: Event, now=None) -> dict[int, int]:
@@ -162,6 +168,18 @@ class Sales:
         )
 
 
+def _tickets_of_the_order() -> Subquery:
+    """The number of tickets of the outer query's order, summed without joining the tickets
+    (which would repeat each order's total)."""
+    return Subquery(
+        Ticket.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
 def sales(
     orders: QuerySet[Order], start: dt.date, end: dt.date, by: Sequence[str] = ()
 ) -> dict[tuple, Sales]:
@@ -172,18 +190,12 @@ def sales(
     narrowed (a promoter's scope, an artist, an event). One query."""
     begin = dt.datetime.combine(start, dt.time.min, dt.UTC)
     stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC)
-    tickets = (
-        Ticket.objects.filter(order=OuterRef("pk"))
-        .order_by()
-        .values("order")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    tickets = _tickets_of_the_order()
     rows = (
         orders.filter(state=Order.State.CONFIRMED, created_at__gte=begin, created_at__lt=stop)
         .annotate(**{f"sales_{key}": SALES_KEYS[key] for key in by})
         .values(*(f"sales_{key}" for key in by), "currency")
-        .annotate(n=Count("pk"), tickets=Sum(Subquery(tickets)), revenue=Sum("total"))
+        .annotate(n=Count("pk"), tickets=Sum(tickets), revenue=Sum("total"))
         .order_by()
     )
     found: dict[tuple, Sales] = {}
@@ -193,4 +205,58 @@ def sales(
         found[key] = found.get(key, Sales()) + Sales(
             row["n"], row["tickets"], ((row["currency"], revenue),)
         )
+    return found
+
+
+# --- The on-sale minute, live, for the promoter ----------------------------------------------
+
+LIVE_WINDOWS = (1, 5, 15, 60)  # minutes of recent sales the live view shows
+
+
+@dataclass(frozen=True)
+class TicketTypeLive:
+    ticket_type: TicketType
+    sold: int
+    held: int  # in live holds; seats of lapsed holds count as left
+    left: int
+
+
+def live_inventory(event: Event, now=None) -> list[TicketTypeLive]:
+    """Seats sold, held and left per ticket type, read fresh."""
+    lapsed = lapsed_seats(event, now)
+    rows = []
+    for ticket_type in event.ticket_types.all():
+        held = ticket_type.held - lapsed.get(ticket_type.pk, 0)
+        rows.append(
+            TicketTypeLive(ticket_type, ticket_type.sold, held,
+                           max(ticket_type.capacity - ticket_type.sold - held, 0))
+        )  # fmt: skip
+    return rows
+
+
+def recent_sales(orders: QuerySet[Order], now, windows=LIVE_WINDOWS) -> dict[int | None, Sales]:
+    """Confirmed orders, tickets and revenue of the last `windows` minutes, and (None) in all;
+    one query, by conditional aggregates per currency."""
+    tickets = _tickets_of_the_order()
+    since = {minutes: Q(created_at__gt=now - dt.timedelta(minutes=minutes)) for minutes in windows}
+    aggregates = {"orders_all": Count("pk"), "tickets_all": Sum(tickets),
+                  "revenue_all": Sum("total")}  # fmt: skip
+    for minutes, recent in since.items():
+        aggregates[f"orders_{minutes}"] = Count("pk", filter=recent)
+        aggregates[f"tickets_{minutes}"] = Sum(tickets, filter=recent)
+        aggregates[f"revenue_{minutes}"] = Sum("total", filter=recent)
+    rows = (
+        orders.filter(state=Order.State.CONFIRMED, created_at__lte=now)
+        .values("currency")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    found = {key: Sales() for key in (*windows, None)}
+    for row in rows:
+        for key in found:
+            name = "all" if key is None else key
+            if row[f"orders_{name}"]:
+                revenue = row[f"revenue_{name}"].quantize(CENTS)  # SQLite's sum drops the scale
+                found[key] += Sales(row[f"orders_{name}"], row[f"tickets_{name}"],
+                                    ((row["currency"], revenue),))  # fmt: skip
     return found

@@ -36,13 +36,16 @@ import json
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ticketing.events.models import Affiliate, Event, TicketType
+from ticketing.fans import languages
 
 from . import emails, payments
 from .errors import (
@@ -65,11 +68,12 @@ EXPIRY_BATCH = 500
 # --- Holds ----------------------------------------------------------------------------------
 
 
-def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
+def create_hold(items, *, affiliate_key=None, click_id=None, language=None, now=None) -> Hold:
     """Take seats for `items` (`[{"ticket_type": id, "quantity": n}, …]`) all or nothing.
 
     Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold, its
-    `item_list` filled in.
+    `item_list` filled in. `language` is the fan's (a code the fan pages speak, else English):
+    the hold's pages, and the order's emails, speak it.
     """
     now = now or timezone.now()
     wanted = parse_items(items)
@@ -91,6 +95,7 @@ def create_hold(items, *, affiliate_key=None, click_id=None, now=None) -> Hold:
         "expires_at": now + dt.timedelta(minutes=event.hold_minutes),
         "affiliate_id": _affiliate_id(affiliate_key, event),
         "click_id": _uuid_or_none(click_id),
+        "language": languages.from_param(language) or settings.LANGUAGE_CODE,
     }
 
     # Lapsed holds only stand in a buyer's way when seats are short: then, and only then,
@@ -156,10 +161,12 @@ def _take(ticket_type: TicketType, quantity: int) -> None:
 
 
 def _not_enough(ticket_type: TicketType, available: int) -> NotEnoughTickets:
+    # Messages for people, in the active language (the fan pages', English for the API).
     message = (
-        f"{ticket_type.name} is sold out."
+        _("%(name)s is sold out.") % {"name": ticket_type.name}
         if available == 0
-        else f"Only {available} × {ticket_type.name} left."
+        else _("Only %(available)s × %(name)s left.")
+        % {"available": available, "name": ticket_type.name}
     )
     return NotEnoughTickets(
         message,
@@ -172,7 +179,9 @@ def _not_enough(ticket_type: TicketType, available: int) -> NotEnoughTickets:
 def parse_items(items) -> dict[int, int]:
     """`[{"ticket_type": id, "quantity": n}, …]` as `{id: n}`, a type named twice summed."""
     if not isinstance(items, list | tuple) or not items:
-        raise InvalidRequest("Choose at least one ticket.", fields={"items": "Must not be empty."})
+        raise InvalidRequest(
+            _("Choose at least one ticket."), fields={"items": "Must not be empty."}
+        )
     if len(items) > MAX_ITEMS_PER_HOLD:
         raise InvalidRequest(f"At most {MAX_ITEMS_PER_HOLD} items per hold.")
     wanted: dict[int, int] = {}
@@ -211,21 +220,22 @@ def check_can_sell(ticket_types: list[TicketType], wanted: dict[int, int], now) 
         ends = ticket_type.sales_end_at or event.sales_close_at
         if now < starts:
             raise NotOnSale(
-                f"{ticket_type.name} is not on sale yet.",
+                _("%(name)s is not on sale yet.") % {"name": ticket_type.name},
                 code="not_yet_on_sale",
                 ticket_type=ticket_type.pk,
                 on_sale_at=starts.isoformat(),
             )
         if now >= ends:
             raise NotOnSale(
-                f"Sales of {ticket_type.name} have closed.",
+                _("Sales of %(name)s have closed.") % {"name": ticket_type.name},
                 code="sales_closed",
                 ticket_type=ticket_type.pk,
             )
         if wanted[ticket_type.pk] > ticket_type.max_per_order:
             raise InvalidRequest(
-                f"At most {ticket_type.max_per_order} × {ticket_type.name} per order.",
-                fields={"quantity": f"At most {ticket_type.max_per_order}."},
+                _("At most %(max)s × %(name)s per order.")
+                % {"max": ticket_type.max_per_order, "name": ticket_type.name},
+                fields={"quantity": _("At most %(max)s.") % {"max": ticket_type.max_per_order}},
                 ticket_type=ticket_type.pk,
                 max_per_order=ticket_type.max_per_order,
             )
@@ -260,7 +270,7 @@ def release_hold(token: str) -> Hold:
         if hold is None:
             raise NotFound("No such hold.")
         if hold.state == Hold.State.ORDERED:
-            raise HoldNotActive("This hold is already an order.", code="hold_ordered")
+            raise HoldNotActive(_("This hold is already an order."), code="hold_ordered")
         if hold.state == Hold.State.ACTIVE:
             _release([hold.pk], Hold.State.RELEASED)
             hold.state = Hold.State.RELEASED
@@ -330,12 +340,14 @@ def place_order(
     email,
     idempotency_key: str | None = None,
     payment_provider: str | None = None,
+    language: str | None = None,
     site_url: str = "",
     now=None,
 ) -> tuple[Order, bool]:
     """Turn an active hold into an order: held seats become sold, one ticket per seat.
 
-    Returns `(order, created)`. The same `idempotency_key` for the same hold returns the same
+    The order speaks `language` (the page's the fan ordered on), else the hold's. Returns
+    `(order, created)`. The same `idempotency_key` for the same hold returns the same
     order (`created` False), also when both requests arrive at once: the hold row is locked, and
     the database allows one order per hold and one order per key.
     """
@@ -354,11 +366,14 @@ def place_order(
                 order = hold.order
                 if key and order.idempotency_key == key:
                     return _same_request(order, token, fingerprint), False
-                raise HoldNotActive("This hold is already an order.", code="hold_ordered")
+                raise HoldNotActive(_("This hold is already an order."), code="hold_ordered")
             if not hold.is_live(now):
                 code = "hold_released" if hold.state == Hold.State.RELEASED else "hold_expired"
-                raise HoldNotActive("This hold has run out; please start again.", code=code)
-            order = _convert(hold, name, email, key, fingerprint, payment_provider, now)
+                raise HoldNotActive(_("This hold has run out; please start again."), code=code)
+            order = _convert(
+                hold, name, email, now, key=key, fingerprint=fingerprint,
+                payment_provider=payment_provider, language=language,
+            )  # fmt: skip
     except IntegrityError:
         # Only a key reused for another hold, in a race, gets here: the unique constraint held.
         if key and (replayed := _replay(key, token, fingerprint)):
@@ -403,13 +418,15 @@ def _same_request(order: Order, token: str, fingerprint: str) -> Order:
     return order
 
 
-def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, now) -> Order:
+def _convert(
+    hold: Hold, name, email, now, *, key=None, fingerprint="", payment_provider=None, language=None
+) -> Order:
     items = list(hold.items.select_related("ticket_type").order_by("ticket_type_id"))
     hold.item_list = items
     total, currency = hold_total(hold)
     provider = payments.provider_for(payment_provider, total, currency)
     if provider is None:
-        raise InvalidRequest("This payment method is not available.", payment=payment_provider)
+        raise InvalidRequest(_("This payment method is not available."), payment=payment_provider)
 
     _lock_selling_event(hold.event_id, now)  # right before the seats move: a short lock
     for item in items:
@@ -431,6 +448,7 @@ def _convert(hold: Hold, name, email, key, fingerprint, payment_provider, now) -
         payment_provider=provider.key,
         affiliate_id=hold.affiliate_id,
         click_id=hold.click_id,
+        language=languages.from_param(language) or hold.language,
         idempotency_key=key,
         idempotency_fingerprint=fingerprint,
         created_at=now,
@@ -470,7 +488,7 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, None, "", None, now)  # no key, no fingerprint
+        return _convert(hold, name, email, now)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
@@ -490,17 +508,17 @@ def validate_customer(name, email) -> tuple[str, str]:
     name = name.strip() if isinstance(name, str) else ""
     email = email.strip() if isinstance(email, str) else ""
     if not name:
-        errors["name"] = "Please enter your name."
+        errors["name"] = _("Please enter your name.")
     elif len(name) > 200:
-        errors["name"] = "At most 200 characters."
+        errors["name"] = _("At most 200 characters.")
     try:
         if len(email) > 254:
             raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        errors["email"] = "Please enter a valid email address."
+        errors["email"] = _("Please enter a valid email address.")
     if errors:
-        raise InvalidRequest("Please check your details.", fields=errors)
+        raise InvalidRequest(_("Please check your details."), fields=errors)
     return name, email
 
 

@@ -12,26 +12,42 @@ for themselves, or act on a hold whose secret token they would already have to k
 
 import uuid
 
+from csp.decorators import csp_update
+from django.conf import settings
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ticketing.events.selectors import published_event
+from ticketing.fans import sharing, structured_data
+from ticketing.fans.languages import (
+    LANGUAGE_PARAM,
+    content_language,
+    from_param,
+    language_redirect,
+    request_language,
+    with_language,
+)
 
 from . import payments, selectors, services
 from .errors import CheckoutError, InvalidRequest
 from .models import Hold
 
 EVENT_PAGE_MAX_AGE = 10  # seconds; availability on the page refreshes from its own endpoint
+# The artist's image is wherever the promoter keeps it (`Artist.image_url`): the event page
+# alone lets images come from any HTTPS host; scripts and styles stay this site's own.
+ARTIST_IMAGES = csp_update({"img-src": ["https:"]})
 
 
 def _ms(moment) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _event_context(event, request_data, *, error=None, chosen=None) -> dict:
+def _event_context(request, event, request_data, *, error=None, chosen=None) -> dict:
     now = timezone.now()
     status = selectors.sale_status(event, now)
     rows = selectors.availability(event, now)
@@ -39,44 +55,70 @@ def _event_context(event, request_data, *, error=None, chosen=None) -> dict:
     for row in rows:
         row["chosen"] = chosen.get(row["ticket_type"].pk, 0)
         row["choices"] = range(row["max_quantity"] + 1)
+    sold_out = status.code == "on_sale" and not any(row["available"] for row in rows)
+    language = translation.get_language()
+    path = reverse("orders:event", args=[event.slug])
+    canonical_url = request.build_absolute_uri(with_language(path, language))
+    available = {row["ticket_type"].pk: row["available"] for row in rows}
     return {
         "event": event,
         "status": status,
         "rows": rows,
-        "sold_out": status.code == "on_sale" and not any(row["available"] for row in rows),
+        "sold_out": sold_out,
+        # Fans may ask to be told when tickets go on sale or come back (ticketing/notify).
+        "can_notify": status.code == "not_yet_on_sale" or sold_out,
         "on_sale_at_ms": _ms(event.on_sale_at),
         "affiliate": (request_data.get("affiliate") or "")[:32],
         "click": (request_data.get("click") or "")[:64],
         "error": error,
+        "event_path": path,
+        "canonical_url": canonical_url,
+        # Shared links and x-default: the URL without a language, so that each reader gets
+        # their own.
+        "share_links": sharing.links(request.build_absolute_uri(path), event.display_name),
+        "structured_data": structured_data.as_script(
+            structured_data.music_event(event, canonical_url, now, available)
+        ),
     }
 
 
+@ARTIST_IMAGES
 @require_GET
 def event_page(request, slug):
+    if redirected := language_redirect(request):
+        return redirected
+    language = from_param(request.GET[LANGUAGE_PARAM])
     event = published_event(slug)
-    response = render(request, "orders/event.html", _event_context(event, request.GET))
+    with translation.override(language):
+        context = _event_context(request, event, request.GET)
+        response = render(request, "orders/event.html", context)
     patch_cache_control(
         response, public=True, max_age=EVENT_PAGE_MAX_AGE, s_maxage=EVENT_PAGE_MAX_AGE
     )
-    return response
+    return content_language(response, language)
 
 
+@ARTIST_IMAGES
 @csrf_exempt  # see the module docstring
 @require_POST
 def hold_create(request, slug):
     event = published_event(slug)
+    language = request_language(request)
     chosen = {}
-    try:
-        chosen = _chosen_quantities(request.POST, event)
-        items = [{"ticket_type": pk, "quantity": n} for pk, n in chosen.items() if n]
-        hold = services.create_hold(
-            items, affiliate_key=request.POST.get("affiliate"), click_id=request.POST.get("click")
-        )
-    except CheckoutError as error:
-        context = _event_context(event, request.POST, error=error, chosen=chosen)
-        response = render(request, "orders/event.html", context, status=error.status)
-        patch_cache_control(response, private=True, no_store=True)
-        return response
+    with translation.override(language):
+        try:
+            chosen = _chosen_quantities(request.POST, event)
+            items = [{"ticket_type": pk, "quantity": n} for pk, n in chosen.items() if n]
+            hold = services.create_hold(
+                items,
+                affiliate_key=request.POST.get("affiliate"),
+                click_id=request.POST.get("click"),
+                language=language,
+            )
+        except CheckoutError as error:
+            context = _event_context(request, event, request.POST, error=error, chosen=chosen)
+            response = render(request, "orders/event.html", context, status=error.status)
+            return content_language(_private(response), language)
     return redirect(hold)
 
 
@@ -90,9 +132,9 @@ def _chosen_quantities(form, event) -> dict[int, int]:
         try:
             ticket_type_id, quantity = int(name.removeprefix("qty-")), int(value or 0)
         except ValueError:
-            raise InvalidRequest("Quantities are whole numbers.") from None
+            raise InvalidRequest(_("Quantities are whole numbers.")) from None
         if ticket_type_id not in offered:
-            raise InvalidRequest("That ticket type is not offered for this event.")
+            raise InvalidRequest(_("That ticket type is not offered for this event."))
         chosen[ticket_type_id] = quantity
     return chosen
 
@@ -103,13 +145,20 @@ def _private(response):
     return response
 
 
+def _render_private(request, template, context, language, *, status=200):
+    """A private page in `language`; it may have followed Accept-Language, so it says so."""
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["Accept-Language"])
+    return content_language(_private(response), language)
+
+
 @require_GET
 def hold_page(request, token):
     hold = selectors.hold_by_token(token)
     if hold.state == Hold.State.ORDERED:
         return redirect(hold.order)  # only the fan who held it knows this URL
-    now = timezone.now()
-    return _private(_render_hold(request, hold, now))
+    return _render_hold(request, hold, timezone.now())
 
 
 def _render_hold(request, hold, now, *, error=None, values=None, status=200):
@@ -135,29 +184,33 @@ def _render_hold(request, hold, now, *, error=None, values=None, status=200):
         status = 410
     elif refusal:
         status = 409
-    return render(request, "orders/hold.html", context, status=status)
+    language = request_language(request, hold.language)
+    return _render_private(request, "orders/hold.html", context, language, status=status)
 
 
 @csrf_exempt  # see the module docstring
 @require_POST
 def order_create(request, token):
+    # The form says which language the fan ordered in; place_order falls back to the hold's.
+    language = from_param(request.POST.get(LANGUAGE_PARAM))
     try:
-        order, _ = services.place_order(
-            token,
-            name=request.POST.get("name"),
-            email=request.POST.get("email"),
-            idempotency_key=request.POST.get("idempotency_key"),
-            site_url=request.build_absolute_uri("/"),
-        )
+        with translation.override(language or settings.LANGUAGE_CODE):
+            order, _created = services.place_order(
+                token,
+                name=request.POST.get("name"),
+                email=request.POST.get("email"),
+                idempotency_key=request.POST.get("idempotency_key"),
+                language=language,
+                site_url=request.build_absolute_uri("/"),
+            )
     except CheckoutError as error:
         hold = selectors.hold_by_token(token)
         if hold.state == Hold.State.ORDERED:
             return redirect(hold.order)
         values = {"name": request.POST.get("name", ""), "email": request.POST.get("email", "")}
-        response = _render_hold(
+        return _render_hold(
             request, hold, timezone.now(), error=error, values=values, status=error.status
         )
-        return _private(response)
     return redirect(order)
 
 
@@ -169,25 +222,27 @@ def hold_release(request, token):
         services.release_hold(token)
     except CheckoutError:
         return redirect(hold.order)  # it is an order already
-    return redirect("orders:event", slug=hold.event.slug)
+    path = reverse("orders:event", args=[hold.event.slug])
+    return redirect(with_language(path, request_language(request, hold.language)))
 
 
 @require_GET
 def confirmation(request, code, access_key):
     order = selectors.order_by_access_key(code, access_key)
-    return _private(render(request, "orders/confirmation.html", {"order": order}))
+    language = request_language(request, order.language)
+    return _render_private(request, "orders/confirmation.html", {"order": order}, language)
 
 
 @csrf_exempt  # see the module docstring
 @require_http_methods(["GET", "POST"])
 def order_lookup(request):
+    language = request_language(request)
     if request.method == "GET":
-        return _private(render(request, "orders/lookup.html", {"values": {}}))
+        return _render_private(request, "orders/lookup.html", {"values": {}}, language)
     order = selectors.order_by_code_and_email(request.POST.get("code"), request.POST.get("email"))
     if order is not None:
         return redirect(order)
-    context = {
-        "values": request.POST,
-        "error": "We found no order with that code and email address.",
-    }
-    return _private(render(request, "orders/lookup.html", context, status=404))
+    with translation.override(language):
+        error = _("We found no order with that code and email address.")
+    context = {"values": request.POST, "error": error}
+    return _render_private(request, "orders/lookup.html", context, language, status=404)

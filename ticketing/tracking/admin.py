@@ -150,7 +150,7 @@ class AnalyticsAdmin(ReadOnly, PromoterScopedAdmin):
             writer.writerow([
                 day.isoformat(),
                 artists[artist].name,
-                event.display_name if event else "(list of events)",
+                str(event) if event else "(list of events)",  # named with its local date
                 affiliate.name if affiliate else "(direct)",
                 affiliate.domain if affiliate else "",
                 figures.views, figures.clicks, _rate(figures.click_through_rate),

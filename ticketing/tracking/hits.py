@@ -134,7 +134,7 @@ def request_context(request) -> dict:
     if _COUNTRY.match(country):
         context["country"] = country
     if meta.get("HTTP_SEC_GPC", "").strip() != "1":
-        context["visitor"] = visitor_hash(_client_ip(meta), user_agent)
+        context["visitor"] = visitor_hash(client_ip(meta), user_agent)
     return context
 
 
@@ -164,11 +164,12 @@ def _daily_salt(day: dt.date) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 
 
-def _client_ip(meta) -> str:
-    """The viewer's address as CloudFront saw it ("ip:port", IPv6 unbracketed), else the socket's.
-    Never X-Forwarded-For: any client writes what it likes at its start, so the first entry
-    would let one visitor pass for many (CloudFront sets CloudFront-Viewer-Address itself; the
-    origin request policy forwards it, see infra/cloudformation.yml)."""
+def client_ip(meta) -> str:
+    """The viewer's address as CloudFront saw it ("ip:port", IPv6 unbracketed), else the socket's;
+    never stored (see `visitor_hash`). Never X-Forwarded-For: any client writes what it likes at
+    its start, so the first entry would let one visitor pass for many (CloudFront sets
+    CloudFront-Viewer-Address itself; the origin request policy forwards it, see
+    infra/cloudformation.yml)."""
     viewer = meta.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS")
     if viewer:
         return viewer.rsplit(":", 1)[0]

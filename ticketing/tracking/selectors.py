@@ -190,4 +190,4 @@ def _by_size(row: FunnelRow):
 def _event_label(event: Event | None) -> str:
     if event is None:
         return "The artist's list of events"
-    return f"{event.display_name}, {event.starts_at:%Y-%m-%d}"
+    return str(event)  # named with its local date

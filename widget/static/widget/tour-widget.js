@@ -4,7 +4,10 @@
  *   <script async src="https://HOST/widget/v1/loader.js"></script>
  *
  * Options (data attributes): data-lang (en, de, fr, es; or a locale such as en-US), data-theme
- * (light, dark, auto), data-accent (a CSS colour), data-font (a font-family), data-limit.
+ * (light, dark, auto), data-accent (a CSS colour), data-font (a font-family), data-limit, and
+ * data-notify (a "Notify me" button on shows not on sale yet or sold out: the fan leaves an
+ * email address and confirms it from the email). Tickets links open the checkout in the
+ * widget's language.
  * The host page can also set --tw-accent, --tw-font, --tw-font-size, --tw-fg, --tw-bg,
  * --tw-muted, --tw-border and --tw-radius on the element.
  *
@@ -22,6 +25,7 @@
   const FLUSH_DELAY_MS = 2000; // hits wait this long for others to share their beacon
   const BATCH_SIZE = 50; // the tracking endpoint's limit per request
   const BUYABLE = ["on_sale", "few_left", "not_yet_on_sale", "postponed"];
+  const AWAITED = ["not_yet_on_sale", "sold_out"]; // a fan may ask to be notified
 
   const STRINGS = {
     en: {
@@ -30,6 +34,8 @@
       ticketsFor: "Tickets for {city}, {date}", from: "from {price}",
       few_left: "Few tickets left", sold_out: "Sold out", not_yet_on_sale: "On sale {date}",
       sales_closed: "Sales closed", cancelled: "Cancelled", postponed: "Postponed",
+      notify: "Notify me", notifyFor: "Notify me about {city}, {date}", email: "Email",
+      send: "Send", sending: "Sending…", notifyFailed: "That did not work. Please try again.",
     },
     de: {
       list: "Tourdaten", loading: "Tourdaten werden geladen…", empty: "Keine anstehenden Konzerte",
@@ -38,6 +44,9 @@
       few_left: "Nur noch wenige Tickets", sold_out: "Ausverkauft",
       not_yet_on_sale: "Vorverkauf ab {date}", sales_closed: "Vorverkauf beendet",
       cancelled: "Abgesagt", postponed: "Verschoben",
+      notify: "Benachrichtigen", notifyFor: "Benachrichtigung für {city}, {date}",
+      email: "E-Mail", send: "Senden", sending: "Wird gesendet…",
+      notifyFailed: "Das hat nicht geklappt. Bitte versuche es noch einmal.",
     },
     fr: {
       list: "Dates de la tournée", loading: "Chargement des dates…",
@@ -46,6 +55,8 @@
       from: "dès {price}", few_left: "Derniers billets", sold_out: "Complet",
       not_yet_on_sale: "En vente le {date}", sales_closed: "Vente terminée",
       cancelled: "Annulé", postponed: "Reporté",
+      notify: "Me prévenir", notifyFor: "Me prévenir pour {city}, {date}", email: "E-mail",
+      send: "Envoyer", sending: "Envoi…", notifyFailed: "Cela n’a pas marché. Veuillez réessayer.",
     },
     es: {
       list: "Fechas de la gira", loading: "Cargando fechas…", empty: "No hay conciertos próximos",
@@ -53,6 +64,8 @@
       ticketsFor: "Entradas para {city}, {date}", from: "desde {price}",
       few_left: "Últimas entradas", sold_out: "Agotado", not_yet_on_sale: "A la venta el {date}",
       sales_closed: "Venta cerrada", cancelled: "Cancelado", postponed: "Aplazado",
+      notify: "Avisarme", notifyFor: "Avisarme de {city}, {date}", email: "Correo electrónico",
+      send: "Enviar", sending: "Enviando…", notifyFailed: "No ha funcionado. Inténtalo de nuevo.",
     },
   };
   const DEFAULT_LOCALES = { en: "en-GB" }; // "12 May 10:00" unless the page asks for en-US
@@ -97,6 +110,13 @@ button { background: transparent; color: inherit; }
 a:hover { filter: brightness(1.1); }
 a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
 .state { margin: 0; padding: 20px 0; text-align: center; color: var(--tw-muted, var(--_muted)); }
+form.notify { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 8px; align-items: center;
+  margin: 0; }
+form.notify input { font: inherit; color: inherit; background: transparent; flex: 1 1 12em;
+  min-width: 0; padding: 6px 12px; border: 1px solid var(--tw-border, var(--_line));
+  border-radius: 999px; }
+form.notify input:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+.notice { grid-column: 1 / -1; margin: 0; font-size: .875em; }
 .state button { margin-left: 8px; }
 @container (max-width: 440px) {
   li { grid-template-columns: 3em 1fr; }
@@ -254,19 +274,22 @@ a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outli
       action.append(el("span", `status ${event.status}`,
         fill(w.text[event.status] || event.status, { date: onSale })));
     }
+    const label = (template) => fill(template, {
+      city: event.venue.city,
+      date: date(w, event.starts_at, zone, { dateStyle: "long" }),
+    });
     if (BUYABLE.includes(event.status) && /^https?:/i.test(event.tickets_url)) {
       const link = el("a", "tickets", w.text.tickets);
-      link.href = event.tickets_url;
+      const ticketsUrl = new URL(event.tickets_url);
+      ticketsUrl.searchParams.set("lang", w.lang); // the checkout speaks the widget's language
+      link.href = ticketsUrl.href;
       link.target = "_blank";
       link.rel = "noopener";
-      link.setAttribute("aria-label", fill(w.text.ticketsFor, {
-        city: event.venue.city,
-        date: date(w, event.starts_at, zone, { dateStyle: "long" }),
-      }));
+      link.setAttribute("aria-label", label(w.text.ticketsFor));
       const onClick = (e) => {
         if (e.type === "auxclick" && e.button !== 1) return;
         // A new click id per click, carried to the checkout for attribution.
-        const url = new URL(event.tickets_url);
+        const url = new URL(ticketsUrl);
         url.searchParams.set("click", track(w, "click", event.id));
         link.href = url.href; // read by the browser's default action, which follows
         flush();
@@ -276,7 +299,61 @@ a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outli
       action.append(link);
     }
     item.append(when, info, action);
+    if (w.notify && AWAITED.includes(event.status) && /^https?:/i.test(event.tickets_url)) {
+      const button = el("button", "notify", w.text.notify);
+      button.type = "button";
+      button.setAttribute("aria-label", label(w.text.notifyFor));
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", () => {
+        button.setAttribute("aria-expanded", "true");
+        button.disabled = true;
+        const form = notifyForm(w, event, label(w.text.notifyFor));
+        item.append(form);
+        form.querySelector("input").focus();
+      });
+      action.append(button);
+    }
     return item;
+  }
+
+  // The subscribe endpoint is the event page's own (`<tickets_url>notify`), posted as a form
+  // (a CORS "simple" request: no preflight) without credentials: no cookie either way.
+  function notifyForm(w, event, name) {
+    const form = el("form", "notify");
+    form.setAttribute("aria-label", name);
+    const input = el("input");
+    input.type = "email";
+    input.name = "email";
+    input.required = true;
+    input.autocomplete = "email";
+    input.placeholder = w.text.email;
+    input.setAttribute("aria-label", w.text.email);
+    const send = el("button", "", w.text.send);
+    send.type = "submit";
+    const notice = el("p", "notice");
+    notice.setAttribute("role", "status");
+    form.append(input, send, notice);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      send.disabled = true;
+      notice.textContent = w.text.sending;
+      const body = new URLSearchParams({ email: input.value, lang: w.lang });
+      fetch(new URL("notify", event.tickets_url), {
+        method: "POST", body, credentials: "omit", mode: "cors",
+        headers: { Accept: "application/json" },
+      })
+        .then((response) => response.json().then((data) => ({ ok: response.ok, data })))
+        .then(({ ok, data }) => {
+          notice.textContent = data.detail || w.text.notifyFailed; // the server's, translated
+          if (ok) input.disabled = true;
+          else send.disabled = false;
+        })
+        .catch(() => {
+          notice.textContent = w.text.notifyFailed;
+          send.disabled = false;
+        });
+    });
+    return form;
   }
 
   function show(w, data) {
@@ -336,6 +413,8 @@ a:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outli
       artist: host.dataset.artist || "",
       affiliate: null,
       text: STRINGS[known ? base : "en"],
+      lang: known ? base : "en",
+      notify: "notify" in host.dataset && host.dataset.notify !== "false",
       locale: known ? (wanted.includes("-") ? wanted : DEFAULT_LOCALES[base] || base) : "en-GB",
     };
     const shadow = host.attachShadow({ mode: "open" });

@@ -1,11 +1,27 @@
-/* Fan checkout: countdowns on the server's clock, unlocking Buy at the on-sale moment, and
-   availability refreshed from a cacheable endpoint. Everything here is an enhancement: the
-   forms work without it. */
+/* Fan checkout: countdowns on the server's clock, unlocking Buy at the on-sale moment,
+   availability refreshed from a cacheable endpoint, and a running subtotal. Everything here is an
+   enhancement: the forms work without it. Texts come translated from the page (data-text-*),
+   numbers are formatted by Intl in the page's language. */
 (function () {
   "use strict";
 
   var POLL_MS = 5000;
   var offset = 0; // server clock minus this device's clock, in ms
+  var locale = document.documentElement.lang || "en";
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  // "2 days", "2 Tage", "5 minutes": Intl knows each language's plural forms.
+  function unit(n, name) {
+    try {
+      return new Intl.NumberFormat(locale, { style: "unit", unit: name, unitDisplay: "long" })
+        .format(n);
+    } catch (e) {
+      return n + " " + name + (n === 1 ? "" : "s");
+    }
+  }
 
   function serverNow() {
     return Date.now() + offset;
@@ -41,16 +57,16 @@
     var minutes = Math.floor((total % 3600) / 60);
     var seconds = total % 60;
     var clock = (days || hours ? pad(hours) + ":" : "") + pad(minutes) + ":" + pad(seconds);
-    return (days ? days + (days === 1 ? " day " : " days ") : "") + clock;
+    return (days ? unit(days, "day") + " " : "") + clock;
   }
 
   // What a screen reader hears, now and then rather than every second.
-  function milestone(ms) {
+  function milestone(ms, template) {
     var s = Math.ceil(ms / 1000);
     var marks = [600, 300, 120, 60, 30, 10];
     for (var i = 0; i < marks.length; i++) {
       if (s === marks[i]) {
-        return s >= 60 ? (s / 60) + " minute" + (s === 60 ? "" : "s") + " left" : s + " seconds left";
+        return fill(template, { time: s >= 60 ? unit(s / 60, "minute") : unit(s, "second") });
       }
     }
     return null;
@@ -69,7 +85,7 @@
         return;
       }
       clock.textContent = formatLeft(left);
-      var said = milestone(left);
+      var said = milestone(left, section.getAttribute("data-text-left") || "{time}");
       if (said && said !== lastSaid && announce) {
         announce.textContent = said;
         lastSaid = said;
@@ -95,19 +111,62 @@
     }
   }
 
+  // Sold out: Buy disabled and labelled so, and the notify-me form offered; seats back: the
+  // other way round.
+  function setSoldOut(form, soldOut) {
+    var notice = document.querySelector("[data-sold-out]");
+    var buy = form.querySelector("[data-buy]");
+    var notify = document.querySelector("[data-notify]");
+    if (notice) notice.hidden = !soldOut;
+    if (buy) {
+      buy.disabled = soldOut;
+      buy.textContent = soldOut
+        ? form.getAttribute("data-text-sold-out")
+        : document.querySelector("[data-text-buy]").textContent;
+    }
+    if (notify) notify.hidden = !soldOut;
+  }
+
   function applyAvailability(form, data) {
-    var soldOut = document.querySelector("[data-sold-out]");
-    if (soldOut && data.status === "on_sale") {
-      soldOut.hidden = data.ticket_types.some(function (row) { return row.available > 0; });
+    if (data.status === "on_sale") {
+      setSoldOut(form, !data.ticket_types.some(function (row) { return row.available > 0; }));
     }
     data.ticket_types.forEach(function (row) {
       var container = form.querySelector('[data-ticket-type="' + row.id + '"]');
       if (!container) return;
       container.querySelector("[data-available]").textContent = row.available
-        ? row.available + " left · up to " + row.max_quantity + " per order"
-        : "Sold out";
+        ? fill(form.getAttribute("data-text-available"),
+               { available: row.available, max: row.max_quantity })
+        : form.getAttribute("data-text-sold-out");
       renderOptions(container.querySelector("select"), row.max_quantity);
     });
+    updateSubtotal(form);
+  }
+
+  // The sum of what is chosen, as the hold page will charge it; hidden while nothing is.
+  function updateSubtotal(form) {
+    var output = form.querySelector("[data-subtotal]");
+    if (!output) return;
+    var total = 0;
+    var currency = null;
+    form.querySelectorAll("[data-ticket-type]").forEach(function (row) {
+      var quantity = Number(row.querySelector("select").value) || 0;
+      if (!quantity) return;
+      // Prices in cents, so that 3 × 19.90 adds up to 59.70 exactly.
+      total += Math.round(Number(row.getAttribute("data-price")) * 100) * quantity;
+      currency = row.getAttribute("data-currency");
+    });
+    output.hidden = !currency;
+    if (!currency) return;
+    var amount = total / 100;
+    var text;
+    try {
+      text = new Intl.NumberFormat(form.getAttribute("data-locale") || locale,
+                                   { style: "currency", currency: currency }).format(amount);
+    } catch (e) {
+      text = amount.toFixed(2) + " " + currency;
+    }
+    output.querySelector("[data-subtotal-amount]").textContent = text;
   }
 
   function pollAvailability(form) {
@@ -128,6 +187,8 @@
   function initEventPage() {
     var form = document.querySelector("form[data-availability]");
     if (!form) return;
+    form.addEventListener("change", function () { updateSubtotal(form); });
+    updateSubtotal(form);
     var section = document.querySelector('[data-countdown-kind="on-sale"]');
     if (!section) {
       pollAvailability(form);
@@ -136,9 +197,12 @@
     syncClock(section.getAttribute("data-time-url")).then(function () {
       countdown(section, function (section, announce) {
         form.querySelector("[data-unlock]").disabled = false;
-        section.querySelector("[data-countdown-title]").textContent = "Tickets are on sale now";
+        var done = section.getAttribute("data-text-done");
+        section.querySelector("[data-countdown-title]").textContent = done;
         section.querySelector("[data-clock]").hidden = true;
-        if (announce) announce.textContent = "Tickets are on sale now.";
+        if (announce) announce.textContent = done;
+        var notify = document.querySelector("[data-notify]");
+        if (notify) notify.hidden = true;
         pollAvailability(form);
       });
     });
@@ -153,10 +217,11 @@
       countdown(section, function (section, announce) {
         var fieldset = document.querySelector("[data-lock-on-expiry]");
         if (fieldset) fieldset.disabled = true;
-        section.querySelector("[data-countdown-title]").textContent = "Your hold ran out";
+        var done = section.getAttribute("data-text-done");
+        section.querySelector("[data-countdown-title]").textContent = done;
         var message = document.querySelector("[data-expired-message]");
         if (message) message.hidden = false;
-        if (announce) announce.textContent = "Your hold ran out.";
+        if (announce) announce.textContent = done;
       });
     });
   }

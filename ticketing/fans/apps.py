@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FansConfig(AppConfig):
+    name = "ticketing.fans"
+    verbose_name = "Fan pages"
