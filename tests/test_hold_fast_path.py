@@ -43,7 +43,7 @@ def same_answer(fast, drf):
 def test_a_new_hold_reads_as_drfs_serializer_writes_it(client, sale):
     ga, vip = sale["ga"], sale["vip"]
     items = [{"ticket_type": ga, "quantity": 2}, {"ticket_type": vip, "quantity": 1}]
-    body = {"items": items, "affiliate": "", "click": ""}
+    body = {"items": items, "affiliate": "", "click": "", "language": "de"}
     response = served(client, body)
     assert response.status_code == 201
     assert not isinstance(response, Response)  # answered without DRF
@@ -87,6 +87,8 @@ def test_checkout_errors_say_what_drf_says(client, sale, items):
         ('{"items": [{"ticket_type": GA, "quantity": 2}], "click": "a\\u0000b"}',
          "application/json", {}),
         ('{"items": [{"ticket_type": GA, "quantity": 2}], "extra": [[[[1]]]]}',
+         "application/json", {}),
+        ('{"items": [{"ticket_type": GA, "quantity": 2}], "language": "xx"}',
          "application/json", {}),
         ('{"items": []}', "application/json", {}),
         ("[1, 2]", "application/json", {}),

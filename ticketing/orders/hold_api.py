@@ -3,7 +3,8 @@ for DRF's machinery (request wrapping, content negotiation, two nested serialize
 to a third of a hold's CPU time in one process, docs/benchmarks.md).
 
 A request in the API's canonical form (a JSON object of `items` of whole-number `ticket_type`
-and `quantity`, with string `affiliate` and `click` that DRF would keep as they are) goes
+and `quantity`, with string `affiliate` and `click` that DRF would keep as they are and one of
+the site's `language` codes) goes
 straight to `services.create_hold`, and the answer is encoded as DRF would encode it. Anything
 else (another method, content type or Accept, a non-canonical value DRF would coerce, any
 malformed input) is handed to the DRF view `api.Holds`, imported then, so every error says
@@ -13,6 +14,7 @@ tests/test_hold_fast_path.py holds the two to the same bytes.
 
 import json
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -27,6 +29,7 @@ ALLOW = "POST, OPTIONS"  # what DRF's view announces
 JSON_TYPES = {"*/*", "application/*", "application/json"}  # what DRF would answer with JSON
 OPTIONAL_TEXT = ("affiliate", "click")
 TEXT_MAX_LENGTH = 64  # api.HoldInput's
+OPTIONAL_FIELDS = {*OPTIONAL_TEXT, "language"}
 
 
 class CreateHold:
@@ -39,7 +42,10 @@ class CreateHold:
         data, wanted = canonical
         try:
             hold = services.create_hold(
-                wanted, affiliate_key=data.get("affiliate"), click_id=data.get("click")
+                wanted,
+                affiliate_key=data.get("affiliate"),
+                click_id=data.get("click"),
+                language=data.get("language"),
             )
         except CheckoutError as error:
             return json_response(error.as_dict(), error.status)
@@ -76,7 +82,7 @@ def canonical_request(request) -> tuple[dict, list[dict]] | None:
         data = parse_json(request.body)  # as the API's parser reads it (NUL, depth)
     except BadJSON:
         return None
-    if not isinstance(data, dict) or not set(data) <= {"items", *OPTIONAL_TEXT}:
+    if not isinstance(data, dict) or not set(data) <= {"items", *OPTIONAL_FIELDS}:
         return None
     items = data.get("items")
     if not isinstance(items, list) or not 0 < len(items) <= services.MAX_ITEMS_PER_HOLD:
@@ -90,6 +96,8 @@ def canonical_request(request) -> tuple[dict, list[dict]] | None:
         value = data.get(name, "")
         if type(value) is not str or len(value) > TEXT_MAX_LENGTH or value != value.strip():
             return None
+    if "language" in data and data["language"] not in dict(settings.LANGUAGES):
+        return None
     return data, items
 
 
@@ -106,6 +114,7 @@ def hold_content(hold, request) -> dict:
         "token": hold.token,
         "event": hold.event.slug,
         "state": hold.state,
+        "language": hold.language,
         "expires_at": _drf_datetime(hold.expires_at),
         "items": [
             {
