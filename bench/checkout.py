@@ -34,13 +34,14 @@ from bench.harness import (
     Gunicorn,
     WrkResult,
     bench_database,
+    bench_port,
     floor,
     print_table,
     production_env,
     wrk,
 )
 
-PORT = 8300
+PORT = bench_port(7)
 SECONDS = 10
 CONNECTIONS = 64
 SEATS_PER_HOLD = 2

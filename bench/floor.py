@@ -3,9 +3,9 @@
 .venv/bin/python -m bench.floor
 """
 
-from bench.harness import Gunicorn, bench_database, floor, print_table
+from bench.harness import Gunicorn, bench_database, bench_port, floor, print_table
 
-PORT = 8090
+PORT = bench_port(0)
 
 
 def main() -> None:

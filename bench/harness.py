@@ -3,7 +3,7 @@
 Absolute numbers drift on a shared machine, so every scenario is reported with its ratio to the
 floor: a bare Django view (`/healthz`) served by the same gunicorn in the same run.
 
-    with Gunicorn({"DATABASE_URL": bench_database("widget")}, port=8100) as server:
+    with Gunicorn({"DATABASE_URL": bench_database("widget")}, port=bench_port(1)) as server:
         base = floor(server.url)
         api = median_run(lambda: wrk(server.url + "/widget/v1/artists/demo-artist/events"))
         print_table([("widget API", api)], base)
@@ -29,6 +29,15 @@ PYTHON = sys.executable
 T = TypeVar("T")
 
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+# On a machine shared with other runs, give each its own databases and ports: e.g.
+# BENCH_DB_PREFIX=wd_bench_ BENCH_PORT_BASE=8240 (the scripts use 8 ports from the base up).
+DATABASE_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_")
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "8090"))
+
+
+def bench_port(offset: int) -> int:
+    """The port of one server of a benchmark: BENCH_PORT_BASE + `offset` (0 to 7)."""
+    return PORT_BASE + offset
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -52,10 +61,11 @@ def manage(*args: str, env: dict[str, str]) -> None:
 
 
 def bench_database(name: str) -> str:
-    """A fresh PostgreSQL database `bench_<name>`, migrated and seeded with the demo data."""
+    """A fresh PostgreSQL database `<BENCH_DB_PREFIX><name>`, migrated and seeded with the demo
+    data."""
     import psycopg
 
-    database = f"bench_{name}"
+    database = f"{DATABASE_PREFIX}{name}"
     with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')

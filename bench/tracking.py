@@ -25,6 +25,7 @@ from bench.harness import (
     PYTHON,
     Gunicorn,
     bench_database,
+    bench_port,
     floor,
     median_run,
     print_table,
@@ -33,8 +34,8 @@ from bench.harness import (
     wrk,
 )
 
-GUNICORN_PORT = 8200
-MOTO_PORT = 8201
+GUNICORN_PORT = bench_port(5)
+MOTO_PORT = bench_port(6)
 STREAM = "bench-hits"
 AWS = {
     "AWS_ACCESS_KEY_ID": "bench",

@@ -10,7 +10,9 @@ on a shared machine:
 - the API with the origin's in-process cache (the production setting);
 - the API through nginx's `proxy_cache` honouring `s-maxage`, with `proxy_cache_use_stale updating`
   and `proxy_cache_background_update on` (what CloudFront does for us), for 30 seconds a run from
-  a cold cache; the requests that reach the origin are counted in gunicorn's access log.
+  a cold cache; the requests that reach the origin are counted in gunicorn's access log;
+- revalidations, as a CDN sends them, against the 2 workers of the origin-cache scenario: how
+  many of 100 get a 304 (every worker must give the same ETag for the same data).
 
 Database connections are kept (`CONN_MAX_AGE=60`), as a warm Lambda container keeps its own.
 """
@@ -20,12 +22,20 @@ import pwd
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.harness import Gunicorn, bench_database, print_table, wait_until_ready, wrk
+from bench.harness import (
+    Gunicorn,
+    bench_database,
+    bench_port,
+    print_table,
+    wait_until_ready,
+    wrk,
+)
 
-PORT_UNCACHED, PORT_CACHED, PORT_ORIGIN, PORT_CDN = 8100, 8101, 8102, 8103
+PORT_UNCACHED, PORT_CACHED, PORT_ORIGIN, PORT_CDN = (bench_port(n) for n in (1, 2, 3, 4))
 API_PATH = "/widget/v1/artists/demo-artist/events"
 CDN_SECONDS = 30
 
@@ -98,6 +108,22 @@ def check(url: str) -> None:
         assert b'"events":[{' in response.read()
 
 
+def revalidations(url: str, times: int = 100) -> int:
+    """How many of `times` revalidations (If-None-Match with the ETag of a first answer, each on
+    a new connection, so that every worker answers some) get a 304, as a CDN's would."""
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        etag = response.headers["ETag"]
+    not_modified = 0
+    for _ in range(times):
+        request = urllib.request.Request(url, headers={"If-None-Match": etag})  # noqa: S310
+        try:
+            urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 (loopback)
+        except urllib.error.HTTPError as answer:  # urllib raises on 304
+            not_modified += answer.code == 304
+        time.sleep(0.01)
+    return not_modified
+
+
 def api_requests(log: Path) -> int:
     return sum(API_PATH in line for line in log.read_text().splitlines()) if log.exists() else 0
 
@@ -126,6 +152,7 @@ def main() -> None:
         check(server.url + API_PATH)
         base, result = interleaved(server.url, lambda: wrk(server.url + API_PATH))
         tables.append((base, "widget API, origin cache", result))
+        not_modified = revalidations(server.url + API_PATH)
 
     origin_counts = []
     with tempfile.TemporaryDirectory(prefix="bench-widget-") as tmp:
@@ -152,6 +179,7 @@ def main() -> None:
         f"\nrequests reaching the origin through nginx, per {CDN_SECONDS}-second run: "
         f"{', '.join(map(str, origin_counts))}"
     )
+    print(f"revalidations answered 304 by 2 workers (origin cache on): {not_modified} of 100")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.package import RUNTIME_PYTHON, compile_unchecked, site_packages
+from infra.package import ROOT, RUNTIME_PYTHON, compile_unchecked, site_packages
 
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
@@ -173,12 +173,23 @@ def scheduled_event(rule_name: str) -> dict:
 
 # --- the process ---------------------------------------------------------------------------
 
-# Runs inside the fresh interpreter. Times the import of Zappa's handler and each invocation.
+
+def lambda_handler_name(stage: str, settings_file: Path = ROOT / "zappa_settings.json") -> str:
+    """The function Lambda calls for `stage`: `lambda_handler` in zappa_settings.json (`extends`
+    followed), else Zappa's own."""
+    stages = json.loads(settings_file.read_text())
+    config = stages[stage]
+    while "lambda_handler" not in config and "extends" in config:
+        config = stages[config["extends"]]
+    return config.get("lambda_handler", "handler.lambda_handler")
+
+
+# Runs inside the fresh interpreter. Times the import of the handler and each invocation.
 CHILD = """
-import json, os, sys, time
+import importlib, json, os, sys, time
 started = time.perf_counter()
 cpu_started = time.process_time()
-package, runtime, events_path, results_path = sys.argv[1:5]
+package, runtime, events_path, results_path, handler_name = sys.argv[1:6]
 sys.path.insert(0, package)
 sys.path.append(runtime)
 os.chdir(package)
@@ -190,17 +201,19 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 30000
 
-import handler
+module, function = handler_name.rsplit(".", 1)
+lambda_handler = getattr(importlib.import_module(module), function)
 results = []
 with open(events_path) as f:
     events = json.load(f)
 for event in events:
     before = time.perf_counter()
-    response = handler.lambda_handler(event, Context())
+    response = lambda_handler(event, Context())
     now = time.perf_counter()
     results.append({"response": response, "ms": (now - before) * 1000,
                     "since_start_ms": (now - started) * 1000,
-                    "cpu_since_start_ms": (time.process_time() - cpu_started) * 1000})
+                    "cpu_since_start_ms": (time.process_time() - cpu_started) * 1000,
+                    "modules": sorted(sys.modules)})
 with open(results_path, "w") as f:
     json.dump(results, f, default=repr)
 """
@@ -212,6 +225,7 @@ class Invocation:
     ms: float  # this invocation alone
     since_start_ms: float  # import of the handler plus every invocation up to this one
     cpu_since_start_ms: float
+    modules: list[str]  # every module imported by then
 
 
 def invoke(
@@ -220,10 +234,13 @@ def invoke(
     python: Path,
     events: list[dict],
     env: dict[str, str],
-    function_name: str = "ticketing-production",
+    stage: str = "production",
     timeout: float = 120,
+    handler: str | None = None,
 ) -> list[Invocation]:
-    """Run `events` through `handler.lambda_handler` in one fresh process (one cold container)."""
+    """Run `events` through the stage's handler (`lambda_handler_name`, unless `handler` names
+    another) in one fresh process (one cold container)."""
+    handler = handler or lambda_handler_name(stage)
     package_dir, runtime_dir = package_dir.resolve(), runtime_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="invoke-") as tmp:
         events_path, results_path = Path(tmp) / "events.json", Path(tmp) / "results.json"
@@ -232,7 +249,7 @@ def invoke(
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
-            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_NAME": f"ticketing-{stage}",
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "LAMBDA_TASK_ROOT": str(package_dir),
@@ -240,7 +257,7 @@ def invoke(
         }
         process = subprocess.run(
             [str(python), "-I", "-S", "-B", "-c", CHILD,
-             str(package_dir), str(runtime_dir), str(events_path), str(results_path)],
+             str(package_dir), str(runtime_dir), str(events_path), str(results_path), handler],
             env=child_env, capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
         if process.returncode != 0 or not results_path.exists():

@@ -148,13 +148,14 @@ def runtime_platform_options() -> list[str]:
 # --- 2. Zappa's package ----------------------------------------------------------------------
 
 
-def zappa_package(venv: Path, stage: str, output: Path) -> Path:
-    """`zappa package <stage>` from the build venv: exactly what `zappa deploy` would upload."""
+def zappa_package(venv: Path, stage: str, output: Path, project: Path = ROOT) -> Path:
+    """`zappa package <stage>` of `project` from the build venv: exactly what `zappa deploy`
+    would upload."""
     env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
     for name in ("PYTHONPATH", "PYTHONHOME"):
         env.pop(name, None)
     output.unlink(missing_ok=True)
-    run(venv / "bin" / "zappa", "package", stage, "--output", output, cwd=ROOT, env=env,
+    run(venv / "bin" / "zappa", "package", stage, "--output", output, cwd=project, env=env,
         stdout=subprocess.DEVNULL)  # fmt: skip
     return output
 
@@ -220,13 +221,14 @@ def write_zip(root: Path, output: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
-def optimise(zappa_zip: Path, manifest: Path, python: Path, output: Path) -> Path:
+def optimise(zappa_zip: Path, manifest: Path | None, python: Path, output: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="lambda-package-") as tmp:
         root = Path(tmp)
         extract(zappa_zip, root)
         trim(root)
-        (root / "staticfiles").mkdir(exist_ok=True)
-        shutil.copy(manifest, root / "staticfiles" / "staticfiles.json")
+        if manifest:
+            (root / "staticfiles").mkdir(exist_ok=True)
+            shutil.copy(manifest, root / "staticfiles" / "staticfiles.json")
         compile_unchecked(python, root)
         write_zip(root, output)
     return output

@@ -7,7 +7,6 @@ provides (`infra.invoke`), against a migrated, seeded database of their own.
 
 import base64
 import json
-import os
 import re
 import subprocess
 import uuid
@@ -27,7 +26,7 @@ from infra.invoke import (
     unpack,
 )
 from infra.package import ROOT, build
-from tests.test_settings import run_manage
+from tests.seeded import manage, seeded_database
 
 CDN_HOST = "tickets.example.com"  # production's public host in zappa_settings.json
 STAGE = "production"
@@ -48,64 +47,48 @@ def built(tmp_path_factory):
     }
 
 
-def manage(*args, database_url):
-    secret_key = "package-test-database-setup"
-    result = run_manage(*args, env={"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 @pytest.fixture(scope="session")
 def package_database(tmp_path_factory):
-    """A database for the packaged process, migrated and seeded with the demo catalogue: a
-    PostgreSQL database of its own beside the suite's when it runs on PostgreSQL, else SQLite."""
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if suite_url.startswith("postgres"):
-        server, name = suite_url.rsplit("/", 1)
-        url = f"{server}/{name}_lambda_package"
-        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)',
-                 f'CREATE DATABASE "{name}_lambda_package"')  # fmt: skip
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('lambda-db') / 'db.sqlite3'}"
-    manage("migrate", "--noinput", database_url=url)
-    manage("seed_demo", database_url=url)
-    code = (
-        "import json; from ticketing.events.models import Event; "
-        "e = Event.objects.published().select_related('artist').first(); "
-        "print(json.dumps({'slug': e.slug, 'artist': e.artist.name, "
-        "'artist_slug': e.artist.slug}))"
-    )
-    event = json.loads(manage("shell", "--no-imports", "-c", code, database_url=url))
-    yield {"url": url, "event": event}
-    if suite_url.startswith("postgres"):
-        postgres(server, f'DROP DATABASE IF EXISTS "{name}_lambda_package" WITH (FORCE)')
-
-
-def postgres(server, *statements):
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
+    """A database for the packaged process, migrated and seeded with the demo catalogue."""
+    with seeded_database("lambda_package", tmp_path_factory.mktemp("lambda-db")) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
-def call(built, package_database):
-    """Run events through one cold container; returns the responses."""
+def invocations(built, package_database):
+    """Run events through one cold container, as Lambda calls the stage's `lambda_handler`."""
 
-    def call(*events, aws_endpoint=None):
+    def invocations(*events, aws_endpoint=None):
         env = {"DATABASE_URL": package_database["url"], "SECRET_KEY": "s" * 50}
         if aws_endpoint:  # the `aws` fixture's moto server, as Lambda's role would reach AWS
             env.update(AWS_ENDPOINT_URL=aws_endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing")  # fmt: skip
-        results = invoke(built["task"], built["runtime"], built["python"], list(events), env)
-        return [result.response for result in results]
+        return invoke(built["task"], built["runtime"], built["python"], list(events), env)
+
+    return invocations
+
+
+@pytest.fixture(scope="session")
+def call(invocations):
+    """Run events through one cold container; returns the responses."""
+
+    def call(*events, aws_endpoint=None):
+        return [result.response for result in invocations(*events, aws_endpoint=aws_endpoint)]
 
     return call
 
 
+def headers(response, name):
+    """Every value of a response header, as API Gateway reads them: from `headers` and
+    `multiValueHeaders`, the latter winning for a name in both."""
+    single = {k.lower(): [v] for k, v in (response.get("headers") or {}).items()}
+    multi = {k.lower(): v for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return {**single, **multi}.get(name.lower(), [])
+
+
 def header(response, name):
-    return {k.lower(): v for k, v in response["headers"].items()}.get(name.lower())
+    values = headers(response, name)
+    return values[-1] if values else None
 
 
 # --- the zip ------------------------------------------------------------------------------------
@@ -203,6 +186,13 @@ def test_every_module_has_bytecode_that_never_checks_its_source(built):
     assert len(sources) > 1000
 
 
+def test_lambda_calls_the_projects_handler():
+    stages = json.loads((ROOT / "zappa_settings.json").read_text())
+    assert stages["base"]["lambda_handler"] == "ticketing.deploy.handler.lambda_handler"
+    assert all(stages[stage]["extends"] == "base" for stage in ("dev", STAGE))
+    assert not any("lambda_handler" in stages[stage] for stage in ("dev", STAGE))
+
+
 def test_zappa_settings_in_the_package_are_production(built):
     settings = (built["task"] / "zappa_settings.py").read_text()
     assert "API_STAGE='production'" in settings
@@ -288,7 +278,7 @@ def test_staff_signs_in_behind_cloudfront(call):
     )  # fmt: skip
     assert response["statusCode"] == 302, response.get("body", "")[:1000]
     assert header(response, "Location") == "/admin/"
-    cookies = {k.lower(): v for k, v in response["multiValueHeaders"].items()}["set-cookie"]
+    cookies = headers(response, "Set-Cookie")
     session = next(cookie for cookie in cookies if cookie.strip().startswith("sessionid="))
     assert "Secure" in session and "HttpOnly" in session
 
@@ -319,6 +309,55 @@ def test_raw_execute_api_url_keeps_the_stage_prefix(call):
 def test_unknown_forwarded_host_is_refused(call):
     (response,) = call(api_gateway_event("/healthz", via_cloudfront_host="evil.example"))
     assert response["statusCode"] == 400
+
+
+# --- the handler's split: HTTP straight to Django, everything else to Zappa's handler ----------
+
+# Imported by Zappa's handler (boto3, werkzeug), the checkout API and its docs (DRF views,
+# drf-spectacular) and the back office (the apps' admin modules): never for the hot paths.
+NOT_FOR_HOT_PATHS = ["handler", "boto3", "werkzeug", "rest_framework.views",
+                     "drf_spectacular.views", "ticketing.events.admin"]  # fmt: skip
+
+
+def loaded(invocation, modules=NOT_FOR_HOT_PATHS):
+    return [name for name in modules if name in invocation.modules]
+
+
+def test_http_events_load_only_what_their_urls_need(invocations, package_database):
+    slug = package_database["event"]["artist_slug"]
+    health, widget, beacon, new_hold, hold, admin = invocations(
+        api_gateway_event("/healthz", via_cloudfront_host=CDN_HOST),
+        api_gateway_event(f"/widget/v1/artists/{slug}/events", via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/t.gif", query={"id": str(uuid.uuid4()), "type": "view",
+                                           "artist": slug}, via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/api/v1/holds", method="POST", via_cloudfront_host=CDN_HOST,
+                          headers={"Content-Type": "application/json"},
+                          body='{"items": [{"ticket_type": 999999, "quantity": 1}]}'),
+        api_gateway_event("/api/v1/holds/no-such-token", via_cloudfront_host=CDN_HOST),
+        api_gateway_event("/admin/login/", via_cloudfront_host=CDN_HOST),
+    )  # fmt: skip
+    answers = (health, widget, beacon, new_hold, hold, admin)
+    assert [i.response["statusCode"] for i in answers] == [200, 200, 200, 400, 404, 200]
+    assert json.loads(new_hold.response["body"])["unknown_ticket_types"] == [999999]
+    assert loaded(health) == loaded(widget) == []
+    assert loaded(beacon) == loaded(new_hold) == ["boto3"]  # the Kinesis sink's client
+    assert loaded(hold) == ["boto3", "rest_framework.views"]
+    assert loaded(admin) == ["boto3", "rest_framework.views", "ticketing.events.admin"]
+
+
+def test_other_events_go_to_zappas_handler(invocations):
+    keep_warm = scheduled_event(Zappa.get_event_name("ticketing-production",
+                                                     "handler.keep_warm_callback"))  # fmt: skip
+    health, warm, manage, command = invocations(
+        api_gateway_event("/healthz"),
+        keep_warm,
+        {"manage": "migrate --check"},  # `zappa manage production "migrate --check"`
+        {"command": "ticketing.orders.handlers.expire_holds"},  # `zappa invoke production ...`
+    )
+    assert "handler" not in health.modules
+    assert warm.response is None and "handler" in warm.modules
+    assert manage.response == {}  # migrate --check exits non-zero when migrations are missing
+    assert set(command.response) == {"released"}
 
 
 # --- the widget API, the tracking pipeline, hold expiry ----------------------------------------

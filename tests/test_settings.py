@@ -108,5 +108,6 @@ def test_database_url_selects_postgres():
            "CONN_MAX_AGE": "60"}  # fmt: skip
     result = run_manage("shell", "--no-imports", "-c", code, env=env)
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "tickets", "db.internal", "60",
+        # Django's PostgreSQL backend with a round-trip-free health check (ticketing/db/).
+        "ticketing.db.postgresql", "tickets", "db.internal", "60",
     ], result.stderr  # fmt: skip

@@ -352,20 +352,31 @@ def test_tickets_url_is_on_site_url_whatever_host_the_request_names(
     assert raw_api not in loader
 
 
-@pytest.mark.parametrize("prepared", [True, False])
+@pytest.mark.parametrize(
+    "prepared, conn_max_age, statement",
+    [(True, 60, "EXECUTE"), (True, 0, "SELECT"), (False, 60, "SELECT")],
+)
 def test_same_list_with_or_without_the_prepared_statement(
-    client, promoter_a, settings, no_origin_cache, prepared
+    client, promoter_a, settings, no_origin_cache, monkeypatch, prepared, conn_max_age, statement
 ):
+    """Prepared once per connection on PostgreSQL, when the connection outlives the request."""
     settings.WIDGET_PREPARED_QUERY = prepared
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", conn_max_age)
     key = promoter_a["affiliate"].public_key
-    data = get_events(client, "alpha-artist", affiliate=key, limit=1)
+    with CaptureQueriesContext(connection) as queries:
+        data = get_events(client, "alpha-artist", affiliate=key, limit=1)
     assert [e["id"] for e in data["events"]] == [promoter_a["events"][0].id]
     assert data["affiliate"] == key
+    ran = queries.captured_queries[-1]["sql"].split()[0]
+    assert ran == (statement if connection.vendor == "postgresql" else "SELECT")
     assert client.get(api_url("nobody")).status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_database_connection_prepares_the_statement_again(client, no_origin_cache):
+def test_a_new_database_connection_prepares_the_statement_again(
+    client, no_origin_cache, monkeypatch
+):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
     make_catalogue("delta")
     assert len(get_events(client, "delta-artist")["events"]) == 1
     connection.close()  # as when CONN_MAX_AGE runs out or the server went away

@@ -55,7 +55,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEVELOP
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ticketing.backoffice.apps.BackOfficeAdminConfig",  # django.contrib.admin, loaded on first use
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +114,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that needs no round trip (ticketing/db/postgresql/).
+    DATABASES["default"]["ENGINE"] = "ticketing.db.postgresql"
 
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, today
 

@@ -13,10 +13,11 @@ those, by design, the TTL is what bounds how stale the availability shown can be
 is the checkout's own: seats in lapsed holds count as taken here until `expire_holds` releases
 them (every minute), while a buyer on the event page already gets them.
 
-ETag stability: when an entry is rebuilt and the data it shows is unchanged, the previous body
-(with its `generated_at` and ETag) is served again, so that a client or CDN revalidating with
-If-None-Match gets a 304 instead of the same list with a new timestamp. So `generated_at` says
-when the data shown was first built, which is what a client comparing it needs.
+ETags: the ETag is a hash of what the body says about the data, not of the moment it was built
+(`generated_at`), so every process (gunicorn workers, Lambda containers) gives the same ETag for
+the same data, and a CDN revalidating with If-None-Match gets a 304 whichever one answers. When
+an entry is rebuilt and the data is unchanged, the previous body is served again, so within a
+process `generated_at` says when the data shown was first built.
 """
 
 import hashlib
@@ -38,7 +39,7 @@ class Rendering:
     status: int
     content: bytes  # what the body says about the data, without the moment it was generated
     body: bytes
-    etag: str
+    etag: str  # of `content`: the same in every process for the same data
     fresh_until: float  # time.monotonic()
 
 
@@ -62,12 +63,15 @@ class OriginCache:
         """Remember a freshly built `content`; `render` turns it into the body to send."""
         previous = self._entries.get(key)
         if previous is not None and previous.status == status and previous.content == content:
-            body, etag = previous.body, previous.etag
+            body = previous.body
         else:
             body = render(content)
-            etag = strong_etag(body)
         entry = Rendering(
-            status, content, body, etag, time.monotonic() + settings.WIDGET_ORIGIN_CACHE_SECONDS
+            status,
+            content,
+            body,
+            strong_etag(content),
+            time.monotonic() + settings.WIDGET_ORIGIN_CACHE_SECONDS,
         )
         if previous is None and len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()  # crude, but bounded: keys come from the query string

@@ -146,7 +146,7 @@ _prepared_on: "weakref.WeakSet" = weakref.WeakSet()  # driver connections holdin
 
 def _tour_rows(params: list) -> list[tuple]:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and settings.WIDGET_PREPARED_QUERY:
+        if _prepare_on(connection):
             if connection.connection not in _prepared_on:
                 cursor.execute(PREPARE_TOUR_SQL)
                 _prepared_on.add(connection.connection)
@@ -154,6 +154,17 @@ def _tour_rows(params: list) -> list[tuple]:
         else:
             cursor.execute(TOUR_SQL, params)
         return cursor.fetchall()
+
+
+def _prepare_on(connection) -> bool:
+    """Prepare only on a connection that outlives the request (`CONN_MAX_AGE`, as on a warm
+    gunicorn or a container that keeps it): on one opened per request, PREPARE is one more round
+    trip and plans the statement as often as running it plainly would."""
+    return (
+        connection.vendor == "postgresql"
+        and settings.WIDGET_PREPARED_QUERY
+        and connection.settings_dict["CONN_MAX_AGE"] != 0
+    )
 
 
 def artist_tour(
