@@ -21,6 +21,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ticketing.inputs import BadJSON, parse_json
+from ticketing.site import public_url
 
 from . import selectors, services
 from .errors import CheckoutError
@@ -49,7 +50,7 @@ class CreateHold:
             )
         except CheckoutError as error:
             return json_response(error.as_dict(), error.status)
-        response = json_response(hold_content(hold, request), 201)
+        response = json_response(hold_content(hold), 201)
         patch_cache_control(response, private=True, no_store=True)
         return response
 
@@ -107,7 +108,7 @@ def _accepts_json(accept: str | None) -> bool:
     return any(part.split(";")[0].strip() in JSON_TYPES for part in accept.split(","))
 
 
-def hold_content(hold, request) -> dict:
+def hold_content(hold) -> dict:
     """api.HoldOutput's representation of a new hold, built from what create_hold loaded."""
     total, currency = selectors.hold_total(hold)
     return {
@@ -127,7 +128,7 @@ def hold_content(hold, request) -> dict:
         ],
         "total": str(total),
         "currency": currency,
-        "url": request.build_absolute_uri(hold.get_absolute_url()),
+        "url": public_url(hold.get_absolute_url()),
     }
 
 
