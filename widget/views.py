@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
-from ticketing.events.demo import DEMO_ARTIST_SLUG
 from ticketing.events.models import AFFILIATE_KEY, ARTIST_SLUG, Event
 from ticketing.fans import structured_data
 from ticketing.fans.languages import (
@@ -152,6 +151,10 @@ def tour_structured_data(tour, language: str, now) -> str:
 
 def demo(request):
     """/widget/demo/: the snippet to copy and the live widget, with a few options to try."""
+    # Imported here: the demo module seeds through the order services (emails, calendars), which
+    # a cold container serving the widget API should not import.
+    from ticketing.events.demo import DEMO_ARTIST_SLUG
+
     options = snippets.WidgetOptions.from_query(request.GET, default_artist=DEMO_ARTIST_SLUG)
     context = {
         "options": options,

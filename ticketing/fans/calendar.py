@@ -9,7 +9,6 @@ with the link to the tickets. Texts are in the active language.
 import datetime as dt
 from urllib.parse import urlsplit
 
-import icalendar
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +47,10 @@ def _description(event, event_url: str) -> str:
 
 
 def _calendar(event, event_url: str, description: str) -> bytes:
+    # Imported here (about 30 ms): every fan page and email module imports this one, and a cold
+    # Lambda container answering the widget API or /healthz should not pay for it.
+    import icalendar
+
     venue = event.venue
     zone = venue.zone
     starts_at = event.starts_at.astimezone(zone)
