@@ -65,6 +65,8 @@ def test_a_loop_of_75_holds_from_one_client_holds_two_and_the_next_fan_still_buy
     assert_retry_after(throttled, 60)
     ga.refresh_from_db()
     assert ga.held == 16
+    (key,) = set(Hold.objects.values_list("client", flat=True))
+    assert len(key) == 24 and FAN not in key  # a keyed hash of the address, not the address
 
     assert post_hold(fan(OTHER_FAN), (ga, 2)).status_code == 201
 

@@ -43,6 +43,9 @@ class ErrorSerializer(serializers.Serializer):
     available = serializers.IntegerField(required=False)
     ticket_type = serializers.IntegerField(required=False)
     fields = serializers.DictField(required=False)
+    retry_after = serializers.IntegerField(
+        required=False, help_text="429: seconds to wait (also the Retry-After header)."
+    )
 
 
 def exception_handler(exc, context):
