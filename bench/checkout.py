@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import cProfile
 import datetime as dt
+import itertools
 import json
 import os
 import pstats
@@ -54,14 +55,26 @@ WORKERS = (2, 4)
 SERVER_ENV = {"CONN_MAX_AGE": "60"}
 
 LUA = """
--- POST one hold per request; count the answers by status for the report.
+-- POST one hold per request, each from a fan of its own (CloudFront-Viewer-Address: the
+-- per-client limits of ticketing/limits count by it); count the answers by status.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '%(body)s'
 
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) created, conflicts, server_errors, other = 0, 0, 0, 0 end
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args) created, conflicts, server_errors, other, sent = 0, 0, 0, 0, 0 end
+
+function request()
+  sent = sent + 1
+  local fan = string.format("10.%%d.%%d.%%d:443", id, math.floor(sent / 256) %% 256, sent %% 256)
+  return wrk.format(nil, nil, {["CloudFront-Viewer-Address"] = fan})
+end
 
 function response(status, headers, body)
   if status == 201 then created = created + 1
@@ -244,9 +257,15 @@ def profile_hold_path(requests: int = 300) -> None:
             print(f"    {seconds / total:4.0%}  {package}")
 
 
+FANS = itertools.count()
+
+
 def post_holds(client, body: dict, times: int) -> None:
+    """`times` holds, each from a fan of its own (the per-client limits count by address)."""
     for _ in range(times):
-        client.post("/api/v1/holds", body, content_type="application/json")
+        fan = next(FANS)
+        address = f"10.{fan // 65536 % 256}.{fan // 256 % 256}.{fan % 256}"
+        client.post("/api/v1/holds", body, content_type="application/json", REMOTE_ADDR=address)
 
 
 def _package(path: str) -> str:

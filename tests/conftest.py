@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
@@ -72,6 +73,16 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def one_client_may_hold_freely(settings):
+    """The test client makes every request from one address, so the per-client hold limits
+    (ticketing/limits, tested in tests/test_limits.py) would refuse the checkout tests' many
+    holds: off, unless a test turns them on. Every test starts with fresh rate counters."""
+    settings.HOLDS_PER_CLIENT = 0
+    settings.RATE_LIMITS = {k: v for k, v in settings.RATE_LIMITS.items() if k != "holds"}
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

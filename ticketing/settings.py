@@ -6,6 +6,7 @@ run (DJANGO_ENV=development: ./scripts/dev, or ./manage.py with no environment) 
 and a development key without any further setup.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "ticketing.backoffice",
     "ticketing.fans",
     "ticketing.notify",
+    "ticketing.limits",
+    "axes",
     "widget",
     "django.contrib.sitemaps",
 ]
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Admin login lockout (django-axes); it looks at no request but a login's.
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ticketing.content_security.ContentSecurityPolicyMiddleware",  # HTML responses only
 ]
@@ -301,6 +306,39 @@ LOGGING.setdefault("filters", {})["not_an_expected_conflict"] = {
     "callback": _not_an_expected_conflict,
 }
 LOGGING["loggers"]["django.request"] = {"level": "WARNING", "filters": ["not_an_expected_conflict"]}
+
+# --- Anti-hoarding limits (ticketing/limits) ---------------------------------------------------
+# A client is the viewer's address as CloudFront saw it (an IPv6 client: its /64). Live holds one
+# client may have of one event at a time (0: no cap); each hold is capped by the ticket types'
+# max_per_order already.
+HOLDS_PER_CLIENT = env_int("HOLDS_PER_CLIENT", 2)
+# Requests one client may make per window: (requests, seconds), counted in the cache.
+RATE_LIMITS = {
+    "holds": (10, 60),  # POST /api/v1/holds and the event page's hold form
+    "order_lookup": (10, 600),  # /orders/lookup/ and GET /api/v1/orders/<code>
+    "notify": (20, 3600),  # notify-me subscriptions
+}
+# The rate limits count in the default cache: process memory, unless REDIS_URL names a Redis
+# (ElastiCache) that all Lambda containers share.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+# Back-office login lockout (django-axes): 5 wrong passwords for one user name from one address
+# lock that pair out for 15 minutes (a pair, so nobody can lock a promoter out from elsewhere).
+AUTHENTICATION_BACKENDS = [
+    "ticketing.limits.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ticketing.limits.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "ticketing.limits.http.admin_lockout"
+AXES_DISABLE_ACCESS_LOG = True  # failed attempts are kept (to count them), not every login
+AXES_VERBOSE = False
 
 # --- Deployment: AWS Lambda behind CloudFront (zappa_settings.json, ticketing/deploy/, infra/) ---
 # CloudFront talks to API Gateway by the execute-api host name and passes the viewer's host in

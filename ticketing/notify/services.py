@@ -7,7 +7,7 @@ link names its subscription and lasts `CONFIRM_MAX_AGE`; an unsubscribe link nev
 Limits, because a form that sends email to any address it is given is a tool for mail-bombing:
 one address gets at most `MAX_CONFIRMATIONS_PER_ADDRESS` confirmation emails a day (whatever the
 event), a confirmation for one subscription is not resent within `RESEND_AFTER`, and one client
-may ask `MAX_REQUESTS_PER_CLIENT` times an hour (see `ratelimit`).
+may ask as often as `settings.RATE_LIMITS["notify"]` says (ticketing/limits).
 """
 
 import datetime as dt

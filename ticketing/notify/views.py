@@ -17,11 +17,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ticketing.events.selectors import published_event
 from ticketing.fans.languages import content_language, request_language
+from ticketing.limits.clients import client_key
+from ticketing.limits.errors import TooManyRequests
+from ticketing.limits.http import with_retry_after
+from ticketing.limits.services import check_rate
 
-from . import ratelimit, services
+from . import services
 from .services import NotifyError
-
-MAX_REQUESTS_PER_CLIENT = 20  # subscribe requests an hour from one address
 
 
 def _private(response, language):
@@ -40,11 +42,11 @@ def subscribe(request, slug):
     language = request_language(request)
     with translation.override(language):
         try:
-            if not ratelimit.allow(
-                "notify", ratelimit.client_key(request), MAX_REQUESTS_PER_CLIENT, 3600
-            ):
-                raise NotifyError("rate_limited", _("Too many requests. Please try later."), 429)
+            check_rate("notify", client_key(request))  # settings.RATE_LIMITS
             services.subscribe(event, request.POST.get("email"), language=language)
+        except TooManyRequests as refusal:
+            error = NotifyError(refusal.code, refusal.message, refusal.status)
+            return with_retry_after(_answer(request, event, language, error=error), refusal)
         except NotifyError as error:
             return _answer(request, event, language, error=error)
         return _answer(request, event, language)

@@ -26,6 +26,9 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ticketing.events.selectors import published_event
+from ticketing.limits.clients import client_key
+from ticketing.limits.http import with_retry_after
+from ticketing.limits.services import check_rate
 from ticketing.site import public_url
 
 from . import selectors, services
@@ -40,11 +43,14 @@ class ErrorSerializer(serializers.Serializer):
     available = serializers.IntegerField(required=False)
     ticket_type = serializers.IntegerField(required=False)
     fields = serializers.DictField(required=False)
+    retry_after = serializers.IntegerField(
+        required=False, help_text="429: seconds to wait (also the Retry-After header)."
+    )
 
 
 def exception_handler(exc, context):
     if isinstance(exc, CheckoutError):
-        return Response(exc.as_dict(), status=exc.status)
+        return with_retry_after(Response(exc.as_dict(), status=exc.status), exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
@@ -228,7 +234,7 @@ class Holds(APIView):
         description="All or nothing: if any item cannot be had, nothing is held. The hold "
         "lasts the event's hold time; turn it into an order before `expires_at`.",
         request=HoldInput,
-        responses={201: HoldOutput, **_errors(400, 409)},
+        responses={201: HoldOutput, **_errors(400, 409, 429)},
     )
     def post(self, request):
         data = _valid(HoldInput, request.data)
@@ -237,6 +243,7 @@ class Holds(APIView):
             affiliate_key=data.get("affiliate"),
             click_id=data.get("click"),
             language=data.get("language"),
+            client=client_key(request),
         )
         return _private_response(HoldOutput, hold, status.HTTP_201_CREATED)
 
@@ -292,9 +299,10 @@ class OrderDetail(APIView):
     @extend_schema(
         summary="Look up an order",
         parameters=[OpenApiParameter("email", OpenApiTypes.EMAIL, required=True)],
-        responses={200: OrderOutput, **_errors(400, 404)},
+        responses={200: OrderOutput, **_errors(400, 404, 429)},
     )
     def get(self, request, code):
+        check_rate("order_lookup", client_key(request))
         email = request.query_params.get("email", "")
         if not email:
             raise exceptions.ValidationError({"email": ["The order's email address is required."]})

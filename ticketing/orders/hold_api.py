@@ -21,6 +21,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ticketing.inputs import BadJSON, parse_json
+from ticketing.limits.clients import client_key
+from ticketing.limits.http import with_retry_after
 from ticketing.site import public_url
 
 from . import selectors, services
@@ -47,9 +49,10 @@ class CreateHold:
                 affiliate_key=data.get("affiliate"),
                 click_id=data.get("click"),
                 language=data.get("language"),
+                client=client_key(request),
             )
         except CheckoutError as error:
-            return json_response(error.as_dict(), error.status)
+            return with_retry_after(json_response(error.as_dict(), error.status), error)
         response = json_response(hold_content(hold), 201)
         patch_cache_control(response, private=True, no_store=True)
         return response

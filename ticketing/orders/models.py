@@ -56,6 +56,8 @@ class Hold(OwnedFieldsMixin, models.Model):
     )
     click_id = models.UUIDField(null=True, blank=True, help_text="The widget's click hit id.")
     language = language_field()
+    # A keyed hash of the fan's network (ticketing/limits/clients.py): the per-client cap.
+    client = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = OwnedFieldsQuerySet.as_manager()
     inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
@@ -63,6 +65,11 @@ class Hold(OwnedFieldsMixin, models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(
+                fields=["event", "client"],
+                condition=Q(state="active"),
+                name="hold_active_event_client",
+            ),
             # Lapsed-hold lookups touch only active holds: per event on the buying path, all
             # of them in the minutely cleanup.
             models.Index(

@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from ticketing.events.models import Affiliate, Event, TicketType
 from ticketing.fans import languages
+from ticketing.limits import services as limits
 from ticketing.outbox.services import enqueue_email, enqueue_emails
 
 from . import emails, payments
@@ -72,14 +73,19 @@ CANCEL_BATCH = 100  # orders of a cancelled event cancelled, and their fans emai
 # --- Holds ----------------------------------------------------------------------------------
 
 
-def create_hold(items, *, affiliate_key=None, click_id=None, language=None, now=None) -> Hold:
+def create_hold(
+    items, *, affiliate_key=None, click_id=None, language=None, client="", now=None
+) -> Hold:
     """Take seats for `items` (`[{"ticket_type": id, "quantity": n}, …]`) all or nothing.
 
     Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold, its
     `item_list` filled in. `language` is the fan's (a code the fan pages speak, else English):
-    the hold's pages, and the order's emails, speak it.
+    the hold's pages, and the order's emails, speak it. `client` (`limits.client_key`) is
+    rate-limited and capped in live holds per event (`TooManyRequests`, 429).
     """
     now = now or timezone.now()
+    if client:
+        limits.check_rate("holds", client)
     wanted = parse_items(items)
     ticket_types = {
         ticket_type.pk: ticket_type
@@ -100,6 +106,7 @@ def create_hold(items, *, affiliate_key=None, click_id=None, language=None, now=
         "affiliate_id": _affiliate_id(affiliate_key, event),
         "click_id": _uuid_or_none(click_id),
         "language": languages.from_param(language) or settings.LANGUAGE_CODE,
+        "client": client,
     }
 
     # Lapsed holds only stand in a buyer's way when seats are short: then, and only then,
@@ -137,6 +144,7 @@ def _refresh_counters(ticket_types: dict[int, TicketType]) -> None:
 
 def _save_hold(fields: dict, ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> Hold:
     with transaction.atomic():
+        limits.check_active_holds(fields["event"].pk, fields["client"], fields["created_at"])
         hold = Hold.objects.create(**fields)
         hold.item_list = HoldItem.objects.bulk_create(
             HoldItem(hold=hold, ticket_type=ticket_types[pk], quantity=quantity)

@@ -32,6 +32,9 @@ from ticketing.fans.languages import (
     request_language,
     with_language,
 )
+from ticketing.limits.clients import client_key
+from ticketing.limits.http import with_retry_after
+from ticketing.limits.services import check_rate
 from ticketing.site import public_url
 
 from . import payments, selectors, services
@@ -115,11 +118,12 @@ def hold_create(request, slug):
                 affiliate_key=request.POST.get("affiliate"),
                 click_id=request.POST.get("click"),
                 language=language,
+                client=client_key(request),
             )
         except CheckoutError as error:
             context = _event_context(request, event, request.POST, error=error, chosen=chosen)
             response = render(request, "orders/event.html", context, status=error.status)
-            return content_language(_private(response), language)
+            return with_retry_after(content_language(_private(response), language), error)
     return redirect(hold)
 
 
@@ -239,6 +243,13 @@ def order_lookup(request):
     language = request_language(request)
     if request.method == "GET":
         return _render_private(request, "orders/lookup.html", {"values": {}}, language)
+    try:
+        with translation.override(language):
+            check_rate("order_lookup", client_key(request))
+    except CheckoutError as error:
+        context = {"values": request.POST, "error": error.message}
+        page = _render_private(request, "orders/lookup.html", context, language, status=429)
+        return with_retry_after(page, error)
     order = selectors.order_by_code_and_email(request.POST.get("code"), request.POST.get("email"))
     if order is not None:
         return redirect(order)

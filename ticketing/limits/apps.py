@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LimitsConfig(AppConfig):
+    name = "ticketing.limits"
+    verbose_name = "Anti-hoarding limits"
