@@ -145,3 +145,12 @@ class CheckIn(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} at {self.checked_in_at:%H:%M:%S}"
+
+
+class DoorEvent(Event):
+    """An event as the back office's check-in pages show it (counts, arrivals, attendees)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "check-in by event"
+        verbose_name_plural = "check-in by event"

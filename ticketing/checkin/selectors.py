@@ -212,15 +212,15 @@ def ticket_type_counts(event) -> list[dict]:
     rows = (
         TicketType.objects.filter(event=event)
         .annotate(
-            sold=Count("tickets", filter=Q(tickets__order__state=Order.State.CONFIRMED)),
-            checked_in=Count(
+            n_sold=Count("tickets", filter=Q(tickets__order__state=Order.State.CONFIRMED)),
+            n_checked_in=Count(
                 "tickets__check_in", filter=Q(tickets__order__state=Order.State.CONFIRMED)
             ),
         )
         .order_by("pk")
     )
     return [
-        {"id": row.pk, "name": row.name, "sold": row.sold, "checked_in": row.checked_in}
+        {"id": row.pk, "name": row.name, "sold": row.n_sold, "checked_in": row.n_checked_in}
         for row in rows
     ]
 
