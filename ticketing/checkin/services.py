@@ -18,14 +18,12 @@ from django.utils import timezone
 from ticketing.orders import ticket_codes
 from ticketing.orders.models import Order, Ticket
 
-from .errors import DeviceNotAuthorized, InvalidScan, PairingCodeInvalid
+from .errors import DeviceNotAuthorized, PairingCodeInvalid
 from .models import CheckIn, Device, DoorSettings, Scan, new_pairing_code
 
 PAIRING_LIFETIME = dt.timedelta(hours=24)
 # A device clock ahead of ours is trusted up to this much; beyond it the scan is ours in time.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-# Offline scans older than this are refused (a phone whose clock is years off, or a replay).
-OFFLINE_HORIZON = dt.timedelta(days=7)
 SEEN_EVERY = dt.timedelta(minutes=1)  # how often a device's last_seen_at is written
 Result = Scan.Result
 
@@ -228,6 +226,4 @@ def _scan_time(scanned_at, now, *, offline: bool) -> dt.datetime:
         return now  # a clock ahead of ours: the scan happened no later than now
     if not offline and scanned_at < now - CLOCK_SKEW:
         return now  # an online scan is now, whatever the phone's clock says
-    if scanned_at < now - OFFLINE_HORIZON:
-        raise InvalidScan("This scan is older than a week; it is not recorded.")
     return scanned_at

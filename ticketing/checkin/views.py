@@ -46,7 +46,7 @@ def staff_pair(request):
     """Make a device for the logged-in staff member's promoter (the one posted, when they have
     several) and send the page to pair with its code."""
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("checkin:scanner"))
+        return redirect_to_login(reverse("checkin:scanner"), reverse("admin:login"))
     promoters = _staff_promoters(request)
     chosen = request.POST.get("promoter")
     if chosen:
