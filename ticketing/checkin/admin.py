@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, ReadOnly
+from ticketing.events.admin import EventListFilter
 from ticketing.orders.models import Order, Ticket
 from ticketing.site import public_url
 
@@ -34,7 +35,7 @@ def spaced(code: str) -> str:
 @admin.register(Device)
 class DeviceAdmin(PromoterScopedAdmin):
     list_display = ["name", "promoter", "state", "paired_at", "last_seen_at"]
-    list_filter = ["promoter"]
+    list_filter = [("promoter", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     fields = ["name", "promoter", "pairing", "created_at", "paired_at", "last_seen_at",
               "revoked_at"]  # fmt: skip
@@ -98,7 +99,9 @@ class DeviceAdmin(PromoterScopedAdmin):
 class ScanAdmin(ReadOnly, PromoterScopedAdmin):
     promoter_path = "device__promoter"
     list_display = ["scanned_at", "event", "device", "result", "attendee", "offline", "conflict"]
-    list_filter = ["result", "conflict", "offline", "device"]
+    # Choices only among the user's own scans: a plain filter would list every promoter's doors.
+    list_filter = ["result", "conflict", "offline", ("event", EventListFilter),
+                   ("device", admin.RelatedOnlyFieldListFilter)]  # fmt: skip
     list_select_related = ["event__artist", "event__venue", "device", "ticket__order"]
     search_fields = ["ticket__order__name", "ticket__order__code"]
     date_hierarchy = "scanned_at"
@@ -124,7 +127,7 @@ class DoorEventAdmin(ReadOnly, PromoterScopedAdmin):
 
     promoter_path = "artist__promoter"
     list_display = ["event", "starts_at", "checked_in", "sold", "reentry", "door_links"]
-    list_filter = ["artist"]
+    list_filter = [("artist", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "artist__name", "venue__city"]
     actions = ["allow_reentry", "forbid_reentry"]
 
