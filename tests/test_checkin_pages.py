@@ -1,7 +1,10 @@
 """Pairing a phone by staff login: the scanner page's one form hands the page a pairing code of
 the staff member's own promoter, never another's."""
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tests.checkin_helpers import api
@@ -48,3 +51,17 @@ def test_no_pairing_without_staff_login(client, promoter_a):
     response = client.post("/checkin/staff-pair")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert not Device.objects.exists()
+
+
+def test_new_door_device_prints_a_code_that_pairs(promoter_a):
+    out = io.StringIO()
+    call_command("new_door_device", "alpha", "Main door", stdout=out)
+    device = Device.objects.get(name="Main door")
+    text = out.getvalue()
+    shown = f"{device.pairing_code[:5]}-{device.pairing_code[5:]}"
+    assert f"Pairing code for Main door (Alpha): {shown}" in text
+    assert f"/checkin/#pair={device.pairing_code}" in text
+    assert "█" in text or "▀" in text  # the QR code, drawn in the terminal
+    assert api("post", "pair", body={"code": shown})[0] == 201
+    with pytest.raises(CommandError, match="No promoter 'nope'"):
+        call_command("new_door_device", "nope", "x", stdout=io.StringIO())
