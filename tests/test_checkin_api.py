@@ -281,3 +281,26 @@ def test_another_promoters_device_can_neither_scan_nor_see(door):
     assert [e["id"] for e in bundle["events"]] == [bravo["events"][0].pk]
     assert bundle["tickets"] == [] and bundle["revoked"] == []
     assert not CheckIn.objects.exists()
+
+
+def test_bundle_and_scan_queries_do_not_grow_with_the_tickets(door):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(call):
+        with CaptureQueriesContext(connection) as captured:
+            status, _ = call()
+        assert status == 200
+        return len(captured)
+
+    _, (first,) = sell(door["event"])
+    bundle = lambda: api("get", "bundle", door["token"])  # noqa: E731
+    few = queries(bundle)
+    for n in range(5):
+        order, tickets = sell(door["other"] if n % 2 else door["event"], 3, name=f"Fan {n}")
+        scan(door["token"], tickets[0].order.event, tickets[0].signed_secret)
+    orders.cancel_order(order)
+    assert queries(bundle) == few <= 8
+    # Device, event, ticket; two savepoints round the insert that fails; the admission, the
+    # re-entry setting, the scan.
+    assert queries(lambda: scan(door["token"], door["event"], first.signed_secret)) <= 10
