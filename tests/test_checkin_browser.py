@@ -38,7 +38,7 @@ def door(db):
 @pytest.fixture
 def scanner(browser_type, browser_type_launch_args, live_server, server_activity, tmp_path):
     """open(segments) -> a page of a Chromium whose camera films `segments`, paired as Door 1."""
-    launched = []
+    launched, console = [], []
 
     def open_scanner(device, segments):
         video = write_video(tmp_path / f"camera-{len(launched)}.y4m", segments)
@@ -53,6 +53,7 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
         context = browser.new_context()
         launched.append((browser, context))
         page = context.new_page()
+        page.on("console", lambda message: console.append(message.text))
         page.goto(f"{live_server.url}/checkin/#pair={device.pairing_code}")
         expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
         return page
@@ -62,6 +63,7 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
         context.close()
         browser.close()
     server_activity.wait_until_quiet()
+    assert not [text for text in console if "Content Security Policy" in text]
 
 
 def forged_code(event_id: int) -> str:
@@ -128,13 +130,43 @@ def test_offline_the_phone_admits_a_valid_ticket_refuses_a_forged_one_then_syncs
     # The page itself loads with no network (the service worker), with its scans kept.
     page.reload()
     expect(page.get_by_role("heading", name="Recent scans")).to_be_visible()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
     expect(recent_scans(page).filter(has_text="Valid · Jane Doe · offline")).to_have_count(1)
+
+    # Meanwhile another door, online, let the same ticket in first.
+    other_door = checkin.create_device(door["device"].promoter, "Door 2")
+    first = checkin.record_scan(
+        other_door, event, checkin.ScanRequest(event_id=event.pk, code=ticket.signed_secret)
+    )
+    assert first.scan.result == "valid"
 
     page.context.set_offline(False)
     expect(page.get_by_text(re.compile(r"waiting to sync"))).to_have_count(0, timeout=15_000)
-    offline_scans = Scan.objects.filter(device=door["device"], offline=True)
-    assert set(offline_scans.values_list("result", flat=True)) >= {"valid", "unknown"}
-    assert CheckIn.objects.get().ticket == ticket
+    conflicts = page.get_by_role("list", name="Sync conflicts")
+    expect(conflicts).to_contain_text("Jane Doe: admitted offline at")
+    synced = Scan.objects.filter(device=door["device"], offline=True)
+    assert set(synced.values_list("offline_result", flat=True)) >= {"valid", "unknown"}
+    assert synced.filter(offline_result="valid", conflict=True).exists()
+    assert CheckIn.objects.get().device == other_door
+
+
+def test_manual_search_by_name_online_and_by_order_code_offline(scanner, door):
+    page = scanner(door["device"], [(None, 1.0)])
+    page.get_by_label("Name or order code").fill("jane")
+    page.get_by_role("button", name="Search").click()
+    results = page.get_by_role("list", name="Search results")
+    expect(results).to_contain_text(f"Jane Doe · {door['order'].code} · GA")
+    page.get_by_role("button", name="Admit Jane Doe").click()
+    expect(page.get_by_role("alert")).to_contain_text("Valid")
+    assert CheckIn.objects.get().ticket == door["ticket"]
+    page.get_by_role("alert").click()  # staff tap the answer away
+
+    page.context.set_offline(True)
+    page.get_by_label("Name or order code").fill(door["order"].code.lower())
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Admit Jane Doe").click()
+    expect(page.get_by_role("alert")).to_contain_text("Already checked in")
+    expect(recent_scans(page).first).to_contain_text("Already checked in · Jane Doe · offline")
 
 
 def test_a_refunded_ticket_is_refused_offline_after_the_next_sync(scanner, door):

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  const MAX_SIDE = 640;  // jsQR's time grows with the pixels; a ticket QR reads well at this size
+  const MAX_SIDE = 640;  // jsQR's time grows with the pixels; a ticket QR held up reads well at this
   const REPRESENT_MS = 1200;
 
   async function qrDetector() {
@@ -33,15 +33,15 @@
         const found = await detector.detect(video);
         return found.length ? found[0].rawValue : null;
       }
-      const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
-      const width = Math.round(video.videoWidth * scale);
-      const height = Math.round(video.videoHeight * scale);
-      if (!width || !height) return null;
-      if (canvas.width !== width) canvas.width = width;
-      if (canvas.height !== height) canvas.height = height;
-      context.drawImage(video, 0, 0, width, height);
-      const image = context.getImageData(0, 0, width, height);
-      const found = window.jsQR(image.data, width, height, { inversionAttempts: "dontInvert" });
+      // The middle square of the picture (what the viewfinder shows), at most MAX_SIDE wide.
+      const square = Math.min(video.videoWidth, video.videoHeight);
+      const side = Math.min(square, MAX_SIDE);
+      if (!side) return null;
+      if (canvas.width !== side) { canvas.width = side; canvas.height = side; }
+      context.drawImage(video, (video.videoWidth - square) / 2, (video.videoHeight - square) / 2,
+                        square, square, 0, 0, side, side);
+      const image = context.getImageData(0, 0, side, side);
+      const found = window.jsQR(image.data, side, side, { inversionAttempts: "dontInvert" });
       return found ? found.data : null;
     }
 
@@ -57,7 +57,10 @@
             const again = text === lastCode && now - lastSeen < REPRESENT_MS;
             lastCode = text;
             lastSeen = now;
-            if (!again) onCode(text, frameTime);
+            if (!again) {
+              performance.measure("checkin-decode", { start: frameTime, end: now });
+              onCode(text, frameTime);
+            }
           }
         } catch (error) {
           console.warn("check-in: decoding failed", error);
