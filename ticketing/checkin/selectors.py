@@ -46,7 +46,7 @@ def device_event(device, event_id) -> Event:
         event_id = int(event_id)
     event = (
         promoter_events(device.promoter_id)
-        .select_related("artist", "venue")
+        .select_related("artist", "venue", "door_settings")
         .filter(pk=event_id)
         .first()
     )
@@ -56,7 +56,10 @@ def device_event(device, event_id) -> Event:
 
 
 def allows_reentry(event) -> bool:
-    return DoorSettings.objects.filter(event=event, allow_reentry=True).exists()
+    try:
+        return event.door_settings.allow_reentry  # loaded with the event by device_event
+    except DoorSettings.DoesNotExist:
+        return False
 
 
 def valid_ticket_q() -> Q:

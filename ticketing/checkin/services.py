@@ -2,8 +2,8 @@
 
 A scan's admission is the insert of the ticket's `CheckIn` row, whose ticket is unique: of any
 number of doors scanning one ticket at the same moment, the database lets exactly one insert
-win; the others wait for it on the unique index and then see it (PostgreSQL), and answer
-"already checked in". The scan itself is logged in the same transaction, whatever its result.
+win; the others wait for it on the unique index, insert nothing (`ON CONFLICT DO NOTHING`) and
+answer "already checked in". The scan itself is logged in the same transaction, whatever its result.
 """
 
 import datetime as dt
@@ -12,14 +12,15 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ticketing.orders import ticket_codes
 from ticketing.orders.models import Order, Ticket
 
+from . import selectors
 from .errors import DeviceNotAuthorized, PairingCodeInvalid
-from .models import CheckIn, Device, DoorSettings, Scan, new_pairing_code
+from .models import CheckIn, Device, Scan, new_pairing_code
 
 PAIRING_LIFETIME = dt.timedelta(hours=24)
 # A device clock ahead of ours is trusted up to this much; beyond it the scan is ours in time.
@@ -179,17 +180,30 @@ def _judge(device, event, ticket, scanned_at) -> tuple[str, CheckIn | None]:
         return Result.WRONG_EVENT, None
     if ticket.order.state != Order.State.CONFIRMED:
         return Result.CANCELLED, None
-    try:
-        with transaction.atomic():
-            check_in = CheckIn.objects.create(
-                ticket=ticket, event=event, device=device, checked_in_at=scanned_at
-            )
+    check_in = _admit(ticket, event, device, scanned_at)
+    if check_in:
         return Result.VALID, check_in
-    except IntegrityError:
-        pass  # admitted before (or by another door, this instant): its row is committed now
+    # Admitted before, or by another door this instant: that row is committed now.
     check_in = CheckIn.objects.select_related("device").get(ticket=ticket)
-    allow_reentry = DoorSettings.objects.filter(event=event, allow_reentry=True).exists()
-    return (Result.REENTRY if allow_reentry else Result.ALREADY_CHECKED_IN), check_in
+    reentry = selectors.allows_reentry(event)
+    return (Result.REENTRY if reentry else Result.ALREADY_CHECKED_IN), check_in
+
+
+def _admit(ticket, event, device, at) -> CheckIn | None:
+    """The ticket's new CheckIn, or None if it has one. One statement, no savepoint: on
+    PostgreSQL, an insert of the same ticket by another door waits for that door's transaction
+    and then inserts nothing; the unique constraint decides, not a read before the write."""
+    table = CheckIn._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (ticket_id, event_id, device_id, checked_in_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING RETURNING id",
+            [ticket.pk, event.pk, device.pk, connection.ops.adapt_datetimefield_value(at)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return CheckIn(id=row[0], ticket=ticket, event=event, device=device, checked_in_at=at)
 
 
 def _ticket(device, wanted: ScanRequest) -> Ticket | None:
