@@ -116,3 +116,13 @@ def test_another_promoter_sees_none_of_it(promoter_a, promoter_b):
     assert "Door 1" not in client.get(admin_url("device")).content.decode()
     client.post(admin_url("device"), {"action": "revoke", "_selected_action": [device.pk]})
     assert api("get", "bundle", token)[0] == 200
+
+
+def test_a_manager_cannot_add_a_device_for_another_promoter(client, manager_a, promoter_b):
+    client.force_login(manager_a)
+    response = client.post(
+        admin_url("device", "add"), {"name": "Sneaky", "promoter": promoter_b["promoter"].pk}
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert "Select a valid choice" in response.content.decode()
+    assert not Device.objects.exists()
