@@ -65,3 +65,16 @@ def test_new_door_device_prints_a_code_that_pairs(promoter_a):
     assert api("post", "pair", body={"code": shown})[0] == 201
     with pytest.raises(CommandError, match="No promoter 'nope'"):
         call_command("new_door_device", "nope", "x", stdout=io.StringIO())
+
+
+def test_the_scanner_page_offers_staff_pairing_only_to_staff(client, promoter_a, viewer_a):
+    page = client.get("/checkin/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-api="/api/v1/checkin/"' in html
+    assert 'href="/admin/login/?next=/checkin/"' in html
+    assert 'action="/checkin/staff-pair"' not in html
+
+    client.force_login(viewer_a)
+    html = client.get("/checkin/").content.decode()
+    assert 'action="/checkin/staff-pair"' in html
