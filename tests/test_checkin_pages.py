@@ -78,3 +78,11 @@ def test_the_scanner_page_offers_staff_pairing_only_to_staff(client, promoter_a,
     client.force_login(viewer_a)
     html = client.get("/checkin/").content.decode()
     assert 'action="/checkin/staff-pair"' in html
+
+
+def test_the_service_worker_is_served_from_the_page_path_and_revalidated(client):
+    response = client.get("/checkin/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"  # a new version reaches the phones at once
+    assert "Set-Cookie" not in response.headers
