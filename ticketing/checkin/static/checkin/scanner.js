@@ -64,8 +64,8 @@
     }
     let data = null;
     try { data = await response.json(); } catch (error) { data = null; }
-    if (response.status === 401 && data && data.error === "device_revoked") {
-      await forget("This phone was unpaired in the back office. Pair it again.");
+    if (response.status === 401 && token) {
+      await forget("This phone was unpaired in the back office (or never was). Pair it again.");
     }
     if (response.status >= 500) throw new Offline("server error " + response.status);
     return { status: response.status, data: data || {} };
@@ -210,17 +210,22 @@
     if (!eventId) return;
     const scan = Object.assign({ id: crypto.randomUUID(), event: eventId, scanned_at: new Date().toISOString() }, what);
     let answer = null;
+    let refused = null;  // the server's 4xx: nothing to sync later, the phone answers alone
     try {
+      if (what.code && what.code.length > 1024) throw new Offline("not a ticket code");
       const reply = await call("scans", { method: "POST", body: scan, timeout: ANSWER_TIMEOUT_MS });
       if (reply.status === 200) {
         answer = reply.data;
         answer.online = true;
         Object.assign(scan, { result: answer.result, server_result: answer.result, synced: true,
                               message: answer.message });
+      } else {
+        refused = reply.data.detail || "refused (" + reply.status + ")";
       }
     } catch (error) {
       if (!(error instanceof Offline)) throw error;
     }
+    if (!token) return;  // unpaired by the answer
     if (!answer) {
       if (what.ticket) {
         const ticket = state.ticketsById.get(what.ticket);
@@ -231,7 +236,7 @@
         answer = await Verify.judgeCode(what.code, eventId, state);
       }
       answer.online = false;
-      Object.assign(scan, { result: answer.result, synced: false });
+      Object.assign(scan, { result: answer.result, synced: refused !== null, message: refused });
     }
     const ticket = answer.ticket || (secret && state.tickets.get(secret)) || null;
     scan.secret = secret || null;
@@ -380,25 +385,9 @@
     try {
       const pending = scans.filter(function (scan) { return !scan.synced; });
       for (let start = 0; start < pending.length; start += SYNC_BATCH) {
-        const batch = pending.slice(start, start + SYNC_BATCH);
-        const reply = await call("sync", {
-          method: "POST",
-          body: { scans: batch.map(function (scan) {
-            const row = { id: scan.id, event: scan.event, scanned_at: scan.scanned_at, result: scan.result };
-            if (scan.code) row.code = scan.code; else row.ticket = scan.ticket;
-            return row;
-          }) },
-        });
-        if (reply.status !== 200) throw new Offline(reply.data.detail || "sync refused");
-        const byId = new Map(reply.data.results.map(function (row) { return [row.id, row]; }));
-        batch.forEach(function (scan) {
-          const row = byId.get(scan.id);
-          if (!row) return;
-          Object.assign(scan, { synced: true, server_result: row.result, conflict: Boolean(row.conflict),
-                                message: row.message, checked_in: row.checked_in || null });
-        });
-        await Store.updateScans(batch);
+        await upload(pending.slice(start, start + SYNC_BATCH));
       }
+      if (!token) return;
       const fresh = await call("bundle");
       if (fresh.status === 200) await saveBundle(fresh.data);
       lastSync = new Date();
@@ -406,6 +395,36 @@
       if (!(error instanceof Offline)) throw error;
     }
     renderScans();
+  }
+
+  async function upload(batch) {
+    const reply = await call("sync", {
+      method: "POST",
+      body: { scans: batch.map(function (scan) {
+        const row = { id: scan.id, event: scan.event, scanned_at: scan.scanned_at, result: scan.result };
+        if (scan.code) row.code = scan.code; else row.ticket = scan.ticket;
+        return row;
+      }) },
+    });
+    if (reply.status !== 200) {
+      if (reply.status === 401) throw new Offline("unpaired");
+      // The server refuses the whole batch for one scan (its event gone from this device, say):
+      // one by one, the others still get through and the refused one stops being retried.
+      if (batch.length > 1) {
+        for (const scan of batch) await upload([scan]);
+        return;
+      }
+      Object.assign(batch[0], { synced: true, message: "not synced: " + (reply.data.detail || reply.status) });
+    } else {
+      const byId = new Map(reply.data.results.map(function (row) { return [row.id, row]; }));
+      batch.forEach(function (scan) {
+        const row = byId.get(scan.id);
+        if (!row) return;
+        Object.assign(scan, { synced: true, server_result: row.result, conflict: Boolean(row.conflict),
+                              message: row.message, checked_in: row.checked_in || null });
+      });
+    }
+    await Store.updateScans(batch);
   }
 
   // --- rendering ---------------------------------------------------------------------------
