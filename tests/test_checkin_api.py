@@ -304,3 +304,29 @@ def test_bundle_and_scan_queries_do_not_grow_with_the_tickets(door):
     # Device, event (with its door settings), ticket; the admission and the scan, in a
     # transaction (here a savepoint and its release: the test runs in a transaction).
     assert queries(lambda: scan(door["token"], door["event"], first.signed_secret)) == 7
+
+
+def test_the_bundle_lists_tickets_of_the_next_two_days_unless_asked(door):
+    from tests.conftest import make_event
+
+    later = make_event(door["artist"], door["venue"], days=5)
+    _, (soon,) = sell(door["event"])
+    _, (next_week,) = sell(later)
+    _, bundle = api("get", "bundle", door["token"])
+    included = {e["id"]: e["tickets_included"] for e in bundle["events"]}
+    assert included == {door["event"].pk: True, door["other"].pk: True, later.pk: False}
+    assert [t["id"] for t in bundle["tickets"]] == [soon.pk]
+    _, bundle = api("get", "bundle", door["token"], event=later.pk)
+    assert [t["id"] for t in bundle["tickets"]] == [next_week.pk]
+
+
+def test_the_bundle_is_compressed_for_phones_that_ask(door):
+    from django.test import Client
+
+    sell(door["event"], 6)
+    response = Client().get(
+        "/api/v1/checkin/bundle",
+        headers={"Authorization": f"Bearer {door['token']}", "Accept-Encoding": "gzip"},
+    )
+    assert response["Content-Encoding"] == "gzip"
+    assert "Cookie" not in response.get("Vary", "")

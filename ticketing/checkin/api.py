@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
 
 from ticketing.inputs import BadJSON, parse_json
 
@@ -97,6 +98,7 @@ def pair(request):
     )
 
 
+@gzip_page  # thousands of tickets, to a phone on a venue's network
 @endpoint("GET")
 def bundle(request, device):
     """Keys, events, revoked and checked-in tickets, the ticket list: for offline scanning."""

@@ -17,6 +17,9 @@ from .models import CheckIn, DoorSettings, Scan
 # The events a door can still need: from yesterday's (a show past midnight) on.
 EVENTS_SINCE = dt.timedelta(days=1)
 MAX_EVENTS = 100
+# The bundle's ticket lists cover the shows whose doors open within this: tonight's and
+# tomorrow's, not every ticket of a season (ask with ?event= for another one).
+TICKETS_AHEAD = dt.timedelta(days=2)
 SEARCH_LIMIT = 25
 MIN_SEARCH_LENGTH = 2
 
@@ -100,11 +103,13 @@ def _ticket_state(ticket) -> str:
 
 def bundle(device, event=None, now=None) -> dict:
     """What a device needs to scan with the network down: the public keys (never a private
-    one), its events, and the tickets of those events (or of `event`): revoked ones, those
-    checked in, and all of them for manual search. A few queries, whatever the numbers."""
+    one), its events, and the tickets of those starting within TICKETS_AHEAD (or of `event`):
+    revoked ones, those checked in, and all of them for manual search. A few queries, whatever
+    the numbers."""
     now = now or timezone.now()
     events = [event] if event is not None else list(device_events(device, now))
     event_ids = [e.pk for e in events]
+    with_tickets = {e.pk for e in events if event is not None or e.starts_at <= now + TICKETS_AHEAD}
     reentry = set(
         DoorSettings.objects.filter(event__in=event_ids, allow_reentry=True).values_list(
             "event_id", flat=True
@@ -117,7 +122,7 @@ def bundle(device, event=None, now=None) -> dict:
         )
     counts = event_counts(event_ids)
     tickets = list(
-        Ticket.objects.filter(order__event__in=event_ids)
+        Ticket.objects.filter(order__event__in=with_tickets)
         .select_related("order", "ticket_type", "check_in__device")
         .order_by("order__event", "pk")
     )
@@ -134,6 +139,7 @@ def bundle(device, event=None, now=None) -> dict:
                 "doors_at": iso(e.doors_at),
                 "venue": f"{e.venue.name}, {e.venue.city}",
                 "allow_reentry": e.pk in reentry,
+                "tickets_included": e.pk in with_tickets,
                 "ticket_types": types.get(e.pk, []),
                 **counts.get(e.pk, {"checked_in": 0, "sold": 0}),
             }
