@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ticketing.notify",
     "ticketing.limits",
     "axes",
+    "ticketing.checkin",
     "widget",
     "django.contrib.sitemaps",
 ]

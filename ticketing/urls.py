@@ -21,6 +21,9 @@ urlpatterns = [
     path("", include("ticketing.fans.urls")),
     path("", include("ticketing.notify.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
+    # Door check-in: the scanner page and its API (device tokens, no cookies).
+    path("checkin/", include("ticketing.checkin.urls")),
+    path("api/v1/checkin/", include("ticketing.checkin.api_urls")),
     path(
         "api/schema/",
         LazyView("drf_spectacular.views.SpectacularAPIView"),
