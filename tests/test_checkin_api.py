@@ -149,7 +149,10 @@ def test_forged_and_foreign_codes_are_not_ours(door):
         status, body = scan(door["token"], door["event"], bad)
         assert (status, body["result"], body["ticket"]) == (200, "unknown", None)
     assert Scan.objects.filter(result="unknown").count() == 4
+    assert "https://example.com" in Scan.objects.values_list("code", flat=True)
     assert not CheckIn.objects.exists()
+    scan(door["token"], door["event"], code)
+    assert Scan.objects.get(result="valid").code == ""  # the log holds no usable ticket code
 
 
 def test_the_same_scan_id_is_recorded_once(door):

@@ -154,7 +154,9 @@ def record_scan(device: Device, event, wanted: ScanRequest, *, now=None) -> Scan
                 event=event,
                 ticket=ticket,
                 client_id=wanted.client_id,
-                code=wanted.code[:256],
+                # What the camera read, kept only when it named no ticket of ours: a ticket's
+                # own code would let anyone reading the log copy its QR.
+                code="" if ticket else wanted.code[:256],
                 result=result,
                 scanned_at=scanned_at,
                 received_at=now,
