@@ -115,6 +115,7 @@ def hold_create(request, slug):
                 affiliate_key=request.POST.get("affiliate"),
                 click_id=request.POST.get("click"),
                 language=language,
+                queue_pass=request.POST.get("queue_pass"),
             )
         except CheckoutError as error:
             context = _event_context(request, event, request.POST, error=error, chosen=chosen)
