@@ -119,6 +119,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, with a health check that needs no round trip (ticketing/db/postgresql/).
     DATABASES["default"]["ENGINE"] = "ticketing.db.postgresql"
 
+# The cache holds the waiting room's counters (atomic incr) and its status document: Redis
+# (ElastiCache) shared by every Lambda container in production; in-process memory otherwise.
+if CACHE_REDIS_URL := os.environ.get("CACHE_REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": CACHE_REDIS_URL}
+    }  # fmt: skip
+# Proof of work on joining a waiting room: leading zero bits of SHA-256 (ticketing/queue/pow.py).
+QUEUE_POW_DIFFICULTY = env_int("QUEUE_POW_DIFFICULTY", 15)
+
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, today
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
