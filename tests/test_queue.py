@@ -231,3 +231,45 @@ def test_a_ticket_for_another_event_or_forged_gets_no_pass():
         assert (response.status_code, response.json()["error"]) == (400, "invalid_ticket")
     response = ask_pass(other.pk, ticket)
     assert (response.status_code, response.json()["error"]) == (400, "invalid_ticket")
+
+
+# --- The promoter's side ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_live_figures_count_the_queue_beside_the_inventory():
+    event, _, _ = event_with_room(on_sale_in=-dt.timedelta(minutes=1), rate_per_minute=6)
+    now = timezone.now()
+    for _ in range(10):
+        services.join(event.pk, *_solved(event.pk), now=now)
+    services.advance(selectors.room(event.pk), now)
+    figures = selectors.live_figures(event, now)
+    assert figures["joined"] == 10
+    assert figures["admitted"] + figures["waiting"] == 10
+    assert figures["rate_per_minute"] == 6 and figures["rate_mode"] == "fixed"
+    assert (figures["seats_left"], figures["holds_active"], figures["sold_out"]) == (50, 0, False)
+
+
+@pytest.mark.django_db
+def test_the_waiting_rooms_admin_is_promoter_scoped(client, promoter_a, manager_a):
+    from .conftest import make_catalogue
+
+    mine = WaitingRoom.objects.create(event=promoter_a["events"][0])
+    theirs = WaitingRoom.objects.create(event=make_catalogue("beta")["events"][0])
+    client.force_login(manager_a)
+    listing = client.get("/admin/queue/waitingroom/")
+    assert listing.status_code == 200
+    assert str(mine.event) in listing.content.decode()
+    assert str(theirs.event) not in listing.content.decode()
+    assert client.get(f"/admin/queue/waitingroom/{theirs.pk}/change/").status_code == 404
+    page = client.get(f"/admin/queue/waitingroom/{mine.pk}/change/")
+    assert mine.commitment in page.content.decode()
+    response = client.post(
+        f"/admin/queue/waitingroom/{mine.pk}/change/",
+        {"enabled": "on", "pre_queue_minutes": "45", "rate_mode": "auto",
+         "rate_per_minute": "100", "admission_window_minutes": "5"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.pre_queue_minutes, mine.rate_mode) == (45, "auto")
+    assert mine.admission_window_minutes == 5

@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin
 
-from . import selectors
 from .models import WaitingRoom
 
 
@@ -23,7 +22,3 @@ class WaitingRoomAdmin(PromoterScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The event of an existing room stays its own.
         return [*self.readonly_fields, "event"] if obj else self.readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        selectors.forget_room(obj.pk)

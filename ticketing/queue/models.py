@@ -8,7 +8,7 @@ once at the draw, and when the admission rate changes (`schedule`).
 import datetime as dt
 import secrets
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from ticketing.events.models import Event
@@ -64,6 +64,14 @@ class WaitingRoom(models.Model):
 
     def __str__(self):
         return f"Waiting room of {self.event}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Holds read the room from the cache (selectors.room): drop it now and once committed.
+        from .selectors import forget_room
+
+        forget_room(self.pk)
+        transaction.on_commit(lambda: forget_room(self.pk))
 
     @property
     def commitment(self) -> str:
