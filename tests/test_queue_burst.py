@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.core.cache import cache
+from django.db.backends.signals import connection_created
 from django.db.models import F
 
 from ticketing.orders.models import Hold
@@ -48,6 +49,24 @@ class CDN:
                 self.entries[path] = (body, expires)
                 self.misses += 1
         return body
+
+
+class WriteCounter:
+    """Counts the INSERT/UPDATE/DELETE statements of every database connection opened."""
+
+    def __init__(self):
+        self.lock, self.writes = threading.Lock(), Counter()
+
+    def __call__(self, execute, sql, params, many, context):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if verb in {"INSERT", "UPDATE", "DELETE"}:
+            table = re.search(r'(?:INTO|UPDATE|FROM)\s+"(\w+)"', sql)
+            with self.lock:
+                self.writes[table[1] if table else sql[:30]] += 1
+        return execute(sql, params, many, context)
+
+    def connected(self, sender, connection, **kwargs):
+        connection.execute_wrappers.append(self)
 
 
 class Fan:
@@ -90,7 +109,8 @@ def test_five_hundred_fans_through_the_waiting_room(live_server, settings):
     event, (ga,), _ = event_with_room(
         "burst", on_sale_in=dt.timedelta(seconds=8), capacities=(SEATS,), rate_per_minute=RATE
     )
-    base, origin = live_server.url, Counter()
+    base, origin, counter = live_server.url, Counter(), WriteCounter()
+    connection_created.connect(counter.connected)
     cdn = CDN(base)
     fans = [Fan(base, cdn, event.pk, origin) for _ in range(FANS)]
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -119,6 +139,7 @@ def test_five_hundred_fans_through_the_waiting_room(live_server, settings):
         for future in buying:
             future.result()
         sold_out_after = time.monotonic() - started
+    connection_created.disconnect(counter.connected)
 
     holds = list(Hold.objects.filter(event=event).values("queue_pass", "created_at", "state"))
     made = [fan for fan in fans if fan.hold and fan.hold[0] == 201]
@@ -141,6 +162,18 @@ def test_five_hundred_fans_through_the_waiting_room(live_server, settings):
     assert origin["join"] == FANS and origin["pass"] <= FANS and origin["holds"] == origin["pass"]
     assert per_fan < 3
     assert cdn.misses <= sold_out_after / 2 + 5
-    # Nothing was written per fan: the room's row holds a few checkpoints, not 500 fans.
+    # Nothing was written per waiting fan: the database's writes are the holds' (a hold, its
+    # item, its seats) and a few to the room (the draw, rate checkpoints).
+    writes = counter.writes
+    print(f"database writes: {dict(writes)}")
+    assert set(writes) <= {
+        "orders_hold",
+        "orders_holditem",
+        "events_tickettype",
+        "queue_waitingroom",
+    }
+    # (A hold whose seats went between its read and its UPDATE rolls back: written, not kept.)
+    assert SEATS <= writes["orders_hold"] == writes["orders_holditem"] <= origin["holds"]
+    assert writes["queue_waitingroom"] <= 10
     assert len(WaitingRoom.objects.get(pk=event.pk).schedule) < 20
     cache.clear()

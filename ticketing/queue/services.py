@@ -19,6 +19,7 @@ from .models import WaitingRoom
 from .selectors import ms
 
 KEEP_MARGIN_MS = 60_000
+CAP_SLACK_SECONDS = 5
 
 
 def _locked(event_id: int) -> WaitingRoom:
@@ -73,7 +74,10 @@ def advance(room: WaitingRoom | None, now) -> WaitingRoom | None:
         return room
     now_ms = ms(now)
     rate = _desired_rate(room, now)
-    overshoot = admission.mark_at(room.schedule, now_ms) > selectors.joined(room)
+    # Capped once the mark is more than a few seconds of admissions past everyone who joined:
+    # that bounds both a later burst and the row's writes (a dozen a minute at most).
+    slack = max(1, selectors.current_rate(room) * CAP_SLACK_SECONDS // 60)
+    overshoot = admission.mark_at(room.schedule, now_ms) > selectors.joined(room) + slack
     if rate == selectors.current_rate(room) and not overshoot:
         return room
     with transaction.atomic():
