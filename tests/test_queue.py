@@ -273,3 +273,27 @@ def test_the_waiting_rooms_admin_is_promoter_scoped(client, promoter_a, manager_
     mine.refresh_from_db()
     assert (mine.pre_queue_minutes, mine.rate_mode) == (45, "auto")
     assert mine.admission_window_minutes == 5
+
+
+# --- The mark over time -----------------------------------------------------------------------
+
+
+def test_the_mark_follows_rate_changes_and_admission_moments_are_recomputable():
+    # Opened at t=0 at 60 a minute; from t=10 s at 600 a minute; paused at t=20 s.
+    schedule = [[0, 0, 60], [10_000, 10, 600], [20_000, 110, 0]]
+    assert [admission.mark_at(schedule, t) for t in (-1, 0, 999, 1000, 10_000, 15_000, 60_000)] == [
+        0, 0, 0, 1, 10, 60, 110,
+    ]  # fmt: skip
+    assert admission.admitted_at(schedule, 0, since_ms=-5000) == 1000
+    assert admission.admitted_at(schedule, 10, since_ms=0) == 10_100  # the 11th, at 600/min
+    assert admission.admitted_at(schedule, 109, since_ms=0) == 20_000
+    assert admission.admitted_at(schedule, 110, since_ms=0) is None  # paused
+    # A fan who joins after their position was passed is admitted on arrival.
+    assert admission.admitted_at(schedule, 5, since_ms=30_000) == 30_000
+
+
+def test_pruning_keeps_what_the_window_needs():
+    schedule = [[0, 0, 60], [10_000, 10, 600], [20_000, 110, 0]]
+    pruned = admission.with_checkpoint(schedule, 700_000, 110, 60, keep_after_ms=15_000)
+    assert pruned == [[10_000, 10, 600], [20_000, 110, 0], [700_000, 110, 60]]
+    assert admission.mark_at(pruned, 760_000) == 170
