@@ -297,3 +297,32 @@ def test_pruning_keeps_what_the_window_needs():
     pruned = admission.with_checkpoint(schedule, 700_000, 110, 60, keep_after_ms=15_000)
     assert pruned == [[10_000, 10, 600], [20_000, 110, 0], [700_000, 110, 60]]
     assert admission.mark_at(pruned, 760_000) == 170
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("join", "[]"),
+        ("join", '"text"'),
+        ("join", '{"challenge": 5, "nonce": 7}'),
+        ("join", '{"challenge": "x.y.z", "nonce": "' + "9" * 5000 + '"}'),
+        ("join", "\u00ff\u00fe"),
+        ("pass", '{"ticket": 5}'),
+        ("pass", '{"ticket": "' + "a" * 10_000 + '"}'),
+        ("pass", "{"),
+    ],
+)
+def test_bad_input_is_a_4xx_with_a_message(path, body):
+    event, _, _ = event_with_room(on_sale_in=-dt.timedelta(minutes=1))
+    response = Client().post(f"/q/{event.pk}/{path}", body, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_endpoints_take_only_their_method():
+    event, _, _ = event_with_room()
+    assert Client().get(f"/q/{event.pk}/join").status_code == 405
+    assert Client().post(f"/q/{event.pk}/status").status_code == 405
+    assert Client().get("/q/not-a-number/status").status_code == 404
