@@ -339,3 +339,26 @@ def test_the_endpoints_take_only_their_method():
     assert Client().get(f"/q/{event.pk}/join").status_code == 405
     assert Client().post(f"/q/{event.pk}/status").status_code == 405
     assert Client().get("/q/not-a-number/status").status_code == 404
+
+
+@pytest.mark.django_db
+def test_auto_admits_for_seats_about_to_come_back():
+    from ticketing.orders import services as orders
+
+    event, (ga,), room = event_with_room(on_sale_in=-dt.timedelta(minutes=30), capacities=(20,))
+    room.enabled = False
+    room.save()
+    now = timezone.now()
+    hold_life = dt.timedelta(minutes=event.hold_minutes)
+    # Two fans hold 10 seats each: one hold lapses in 30 s, the other in several minutes.
+    orders.create_hold(
+        [{"ticket_type": ga.pk, "quantity": 6}], now=now - hold_life + dt.timedelta(seconds=30)
+    )
+    orders.create_hold([{"ticket_type": ga.pk, "quantity": 6}], now=now)
+    room.enabled = True
+    room.save()
+    services.advance(selectors.room(event.pk), now)  # the draw
+    room = services.set_rate(event.pk, auto=True, now=now)
+    # 8 seats left and 6 coming back within the minute, over a 10-minute window: 2 a minute.
+    assert selectors.current_rate(room) == 2
+    assert selectors.status_document(room, event.pk, now)["sold_out"] is False

@@ -79,6 +79,17 @@ def seats_left(event, now) -> int:
     return sum(row.left for row in live_inventory(event, now))
 
 
+def seats_lapsing_soon(event, now, within=dt.timedelta(minutes=1)) -> int:
+    """Seats in live holds that lapse within `within`: the auto rate admits fans for them
+    before they are free, so the next fans are at the door when they are."""
+    return (
+        HoldItem.objects.filter(
+            hold__event=event, hold__state=Hold.State.ACTIVE,
+            hold__expires_at__gt=now, hold__expires_at__lte=now + within,
+        ).aggregate(n=Sum("quantity"))["n"] or 0
+    )  # fmt: skip
+
+
 def status_document(found: WaitingRoom | None, event_id: int, now=None) -> dict:
     """What every waiting fan polls (NOTES/docs: docs/queue.md). `found` as advanced by
     services.advance, so the draw and the rate are up to date."""

@@ -30,8 +30,9 @@ def _desired_rate(room: WaitingRoom, now) -> int:
     if room.rate_mode == WaitingRoom.RateMode.FIXED:
         return room.rate_per_minute
     # Auto: admit, per minute, what one admission window can sell of the seats left (lapsed
-    # holds count as left); none at sell-out, and again when holds lapse.
-    left = selectors.seats_left(room.event, now)
+    # holds count as left) and of those about to lapse; none at sell-out, and again when holds
+    # are about to give their seats back.
+    left = selectors.seats_left(room.event, now) + selectors.seats_lapsing_soon(room.event, now)
     ceiling = getattr(settings, "QUEUE_AUTO_MAX_RATE", 1000)
     return min(math.ceil(left / room.admission_window_minutes), ceiling)
 
