@@ -362,3 +362,23 @@ def test_auto_admits_for_seats_about_to_come_back():
     # 8 seats left and 6 coming back within the minute, over a 10-minute window: 2 a minute.
     assert selectors.current_rate(room) == 2
     assert selectors.status_document(room, event.pk, now)["sold_out"] is False
+
+
+def test_anyone_can_verify_the_draw_from_the_published_values():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    seed = "c0ffee" * 10 + "abcd"
+    commitment = draw.commitment(bytes.fromhex(seed))
+    out = StringIO()
+    call_command("queue_verify", seed=seed, commitment=commitment, count=5, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "The seed matches the commitment."
+    order = draw.order(bytes.fromhex(seed), 5)
+    assert lines[1:] == [f"{place}\t{index + 1}" for place, index in enumerate(order)]
+    out = StringIO()
+    call_command("queue_verify", seed=seed, count=5, number=order[3] + 1, stdout=out)
+    assert out.getvalue().strip() == f"Arrival {order[3] + 1} stands at position 3 (0-based)."
+    with pytest.raises(CommandError, match="does NOT match"):
+        call_command("queue_verify", seed=seed, commitment="00" * 32, count=5)
