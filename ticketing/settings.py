@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ticketing.limits",
     "axes",
     "ticketing.checkin",
+    "ticketing.queue",
     "widget",
     "django.contrib.sitemaps",
 ]
@@ -123,6 +124,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, with a health check that needs no round trip (ticketing/db/postgresql/).
     DATABASES["default"]["ENGINE"] = "ticketing.db.postgresql"
+
+# Proof of work on joining a waiting room: leading zero bits of SHA-256 (ticketing/queue/pow.py).
+QUEUE_POW_DIFFICULTY = env_int("QUEUE_POW_DIFFICULTY", 15)
 
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, today
 
@@ -319,8 +323,9 @@ RATE_LIMITS = {
     "order_lookup": (10, 600),  # /orders/lookup/ and GET /api/v1/orders/<code>
     "notify": (20, 3600),  # notify-me subscriptions
 }
-# The rate limits count in the default cache: process memory, unless REDIS_URL names a Redis
-# (ElastiCache) that all Lambda containers share.
+# The default cache holds the rate limits' counters and the waiting room's (arrivals, its status
+# document): process memory, unless REDIS_URL names a Redis (ElastiCache) that all Lambda
+# containers share, as production needs.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

@@ -15,6 +15,8 @@ urlpatterns = [
     # Hot paths: the widget (CDN-cached) and the tracking beacon.
     path("widget/", include("widget.urls")),
     path("", include("ticketing.tracking.urls")),
+    # The waiting room's status (CDN-cached), join and pass (ticketing/queue).
+    path("", include("ticketing.queue.urls")),
     # Fan pages: checkout, the home page, calendars and sitemap, notify-me; then the checkout's
     # JSON API and its documentation.
     path("", include("ticketing.orders.urls")),

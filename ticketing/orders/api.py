@@ -92,6 +92,11 @@ class HoldInput(serializers.Serializer):
         help_text="The fan's language: the hold's page, the order's page and its emails speak "
         "it (default: English).",
     )
+    queue_pass = serializers.CharField(
+        required=False, allow_blank=True, max_length=400,
+        help_text="The admission pass from the event's waiting room (POST /q/<event>/pass), "
+        "needed while the waiting room is on.",
+    )  # fmt: skip
 
 
 class HoldItemOutput(serializers.Serializer):
@@ -234,7 +239,7 @@ class Holds(APIView):
         description="All or nothing: if any item cannot be had, nothing is held. The hold "
         "lasts the event's hold time; turn it into an order before `expires_at`.",
         request=HoldInput,
-        responses={201: HoldOutput, **_errors(400, 409, 429)},
+        responses={201: HoldOutput, **_errors(400, 403, 409, 429)},
     )
     def post(self, request):
         data = _valid(HoldInput, request.data)
@@ -244,6 +249,7 @@ class Holds(APIView):
             click_id=data.get("click"),
             language=data.get("language"),
             client=client_key(request),
+            queue_pass=data.get("queue_pass"),
         )
         return _private_response(HoldOutput, hold, status.HTTP_201_CREATED)
 

@@ -32,7 +32,8 @@ ALLOW = "POST, OPTIONS"  # what DRF's view announces
 JSON_TYPES = {"*/*", "application/*", "application/json"}  # what DRF would answer with JSON
 OPTIONAL_TEXT = ("affiliate", "click")
 TEXT_MAX_LENGTH = 64  # api.HoldInput's
-OPTIONAL_FIELDS = {*OPTIONAL_TEXT, "language"}
+OPTIONAL_FIELDS = {*OPTIONAL_TEXT, "language", "queue_pass"}
+QUEUE_PASS_MAX_LENGTH = 400  # api.HoldInput's
 
 
 class CreateHold:
@@ -50,6 +51,7 @@ class CreateHold:
                 click_id=data.get("click"),
                 language=data.get("language"),
                 client=client_key(request),
+                queue_pass=data.get("queue_pass"),
             )
         except CheckoutError as error:
             return with_retry_after(json_response(error.as_dict(), error.status), error)
@@ -101,6 +103,9 @@ def canonical_request(request) -> tuple[dict, list[dict]] | None:
         if type(value) is not str or len(value) > TEXT_MAX_LENGTH or value != value.strip():
             return None
     if "language" in data and data["language"] not in dict(settings.LANGUAGES):
+        return None
+    queue_pass = data.get("queue_pass", "")
+    if type(queue_pass) is not str or not len(queue_pass) <= QUEUE_PASS_MAX_LENGTH:
         return None
     return data, items
 

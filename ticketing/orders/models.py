@@ -58,6 +58,10 @@ class Hold(OwnedFieldsMixin, models.Model):
     language = language_field()
     # A keyed hash of the fan's network (ticketing/limits/clients.py): the per-client cap.
     client = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # The waiting room's admission pass this hold was made with (ticketing/queue/gate.py).
+    queue_pass = models.CharField(  # noqa: DJ001 (NULL: the unique constraint binds passes only)
+        max_length=40, null=True, blank=True, editable=False
+    )
 
     objects = OwnedFieldsQuerySet.as_manager()
     inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
@@ -90,6 +94,12 @@ class Hold(OwnedFieldsMixin, models.Model):
                 condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_later"
             ),
             language_constraint("hold_language_valid"),
+            # An admission pass makes at most one active hold: the database says so.
+            models.UniqueConstraint(
+                fields=["event", "queue_pass"],
+                condition=Q(state="active"),
+                name="hold_one_active_per_queue_pass",
+            ),
         ]
 
     def __str__(self):

@@ -50,6 +50,8 @@ from ticketing.events.models import Affiliate, Event, TicketType
 from ticketing.fans import languages
 from ticketing.limits import services as limits
 from ticketing.outbox.services import enqueue_email, enqueue_emails
+from ticketing.queue import gate as queue_gate
+from ticketing.queue.errors import QueuePassUsed
 
 from . import emails, payments
 from .errors import (
@@ -74,14 +76,23 @@ CANCEL_BATCH = 100  # orders of a cancelled event cancelled, and their fans emai
 
 
 def create_hold(
-    items, *, affiliate_key=None, click_id=None, language=None, client="", now=None
+    items,
+    *,
+    affiliate_key=None,
+    click_id=None,
+    language=None,
+    client="",
+    queue_pass=None,
+    now=None,
 ) -> Hold:
     """Take seats for `items` (`[{"ticket_type": id, "quantity": n}, …]`) all or nothing.
 
     Raises InvalidRequest, NotOnSale or NotEnoughTickets; returns the new active hold, its
     `item_list` filled in. `language` is the fan's (a code the fan pages speak, else English):
     the hold's pages, and the order's emails, speak it. `client` (`limits.client_key`) is
-    rate-limited and capped in live holds per event (`TooManyRequests`, 429).
+    rate-limited and capped in live holds per event (`TooManyRequests`, 429). While the event's
+    waiting room is on, `queue_pass` must be a valid admission pass (ticketing/queue/gate.py:
+    403 queue_required), and makes at most one active hold (409 queue_pass_used).
     """
     now = now or timezone.now()
     if client:
@@ -99,6 +110,7 @@ def create_hold(
             f"Unknown ticket type: {', '.join(map(str, unknown))}.", unknown_ticket_types=unknown
         )
     event = check_can_sell(list(ticket_types.values()), wanted, now)
+    pass_id = queue_gate.admit(event, queue_pass, now)
     hold_fields = {
         "event": event,
         "created_at": now,
@@ -107,6 +119,7 @@ def create_hold(
         "click_id": _uuid_or_none(click_id),
         "language": languages.from_param(language) or settings.LANGUAGE_CODE,
         "client": client,
+        "queue_pass": pass_id,
     }
 
     # Lapsed holds only stand in a buyer's way when seats are short: then, and only then,
@@ -143,6 +156,15 @@ def _refresh_counters(ticket_types: dict[int, TicketType]) -> None:
 
 
 def _save_hold(fields: dict, ticket_types: dict[int, TicketType], wanted: dict[int, int]) -> Hold:
+    try:
+        return _insert_hold(fields, ticket_types, wanted)
+    except IntegrityError as error:
+        if fields["queue_pass"] and "queue_pass" in str(error):  # our partial unique index
+            raise QueuePassUsed(_("Your admission pass already holds tickets.")) from None
+        raise
+
+
+def _insert_hold(fields, ticket_types, wanted) -> Hold:
     with transaction.atomic():
         limits.check_active_holds(fields["event"].pk, fields["client"], fields["created_at"])
         hold = Hold.objects.create(**fields)

@@ -119,6 +119,7 @@ def hold_create(request, slug):
                 click_id=request.POST.get("click"),
                 language=language,
                 client=client_key(request),
+                queue_pass=request.POST.get("queue_pass"),
             )
         except CheckoutError as error:
             context = _event_context(request, event, request.POST, error=error, chosen=chosen)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QueueConfig(AppConfig):
+    name = "ticketing.queue"
+    verbose_name = "Waiting room"
