@@ -18,15 +18,14 @@ from ticketing.checkin.models import CheckIn, Scan
 from ticketing.orders import services as orders
 from ticketing.orders.ticket_codes import LOCAL_KEY_ID
 
-from .conftest import make_catalogue
 from .fake_camera import write_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def door(db):
-    catalogue = make_catalogue("alpha")
+def door(promoter_a):
+    catalogue = promoter_a
     event = catalogue["events"][0]
     order = orders.issue_tickets(
         event.ticket_types.get(), 1, name="Jane Doe", email="jane@example.com"
@@ -40,7 +39,7 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
     """open(segments) -> a page of a Chromium whose camera films `segments`, paired as Door 1."""
     launched, console = [], []
 
-    def open_scanner(device, segments):
+    def open_scanner(device, segments, cookies=()):
         video = write_video(tmp_path / f"camera-{len(launched)}.y4m", segments)
         browser = browser_type.launch(
             **browser_type_launch_args,
@@ -54,6 +53,10 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
         launched.append((browser, context))
         page = context.new_page()
         page.on("console", lambda message: console.append(message.text))
+        context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
+        if device is None:  # not paired yet
+            page.goto(f"{live_server.url}/checkin/")
+            return page
         page.goto(f"{live_server.url}/checkin/#pair={device.pairing_code}")
         expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
         return page
@@ -182,3 +185,20 @@ def test_a_refunded_ticket_is_refused_offline_after_the_next_sync(scanner, door)
     expect(page.get_by_role("alert")).to_contain_text("Refunded or cancelled")
     assert not Scan.objects.exists()
     report_timings(page, "offline refusal")
+
+
+def test_pairing_by_the_code_typed_in_or_by_a_staff_login(scanner, door, manager_a, client):
+    page = scanner(None, [(None, 1.0)])
+    code = door["device"].pairing_code
+    page.get_by_label("Pairing code").fill(f"{code[:5].lower()}-{code[5:].lower()}")
+    page.get_by_role("button", name="Pair", exact=True).click()
+    expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
+    expect(page.get_by_text("Door 1 ·")).to_be_visible()
+    expect(page.get_by_label("Event")).to_contain_text(door["event"].name)
+
+    client.force_login(manager_a)
+    session = {"name": "sessionid", "value": client.cookies["sessionid"].value}
+    page = scanner(None, [(None, 1.0)], cookies=[session])
+    page.get_by_role("button", name="Pair as manager-a").click()
+    expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
+    expect(page.get_by_text("manager-a's phone ·")).to_be_visible()

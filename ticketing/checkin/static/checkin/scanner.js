@@ -157,7 +157,9 @@
     $("camera-status").textContent = "Starting the camera…";
     camera = window.CheckinCamera.start($("video"), onCode);
     camera.ready.then(function (decoder) {
-      $("camera-status").textContent = "Point the camera at a ticket's QR code.";
+      const offlineReady = Object.keys(state.keys).length > 0;
+      $("camera-status").textContent = "Point the camera at a ticket's QR code." +
+        (offlineReady ? "" : " This browser cannot check tickets offline (no Ed25519): keep it online.");
       $("camera-status").dataset.decoder = decoder;
     }, function (error) {
       camera = null;
