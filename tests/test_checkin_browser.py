@@ -134,6 +134,12 @@ def test_offline_the_phone_admits_a_valid_ticket_refuses_a_forged_one_then_syncs
     page.reload()
     expect(page.get_by_role("heading", name="Recent scans")).to_be_visible()
     assert page.evaluate("navigator.serviceWorker.controller !== null")
+    cached = page.evaluate(
+        "caches.keys().then(names => Promise.all(names.map(name => caches.open(name)"
+        ".then(cache => cache.keys())))).then(lists => lists.flat()"
+        ".map(request => new URL(request.url).pathname))"
+    )
+    assert {"/checkin/", "/static/checkin/scanner.js", "/static/checkin/verify.js"} <= set(cached)
     expect(recent_scans(page).filter(has_text="Valid · Jane Doe · offline")).to_have_count(1)
 
     # Meanwhile another door, online, let the same ticket in first.
