@@ -18,6 +18,7 @@ from ticketing.checkin.models import CheckIn, Scan
 from ticketing.orders import services as orders
 from ticketing.orders.ticket_codes import LOCAL_KEY_ID
 
+from .conftest import make_event
 from .fake_camera import write_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,3 +209,17 @@ def test_pairing_by_the_code_typed_in_or_by_a_staff_login(scanner, door, manager
     page.get_by_role("button", name="Pair as manager-a").click()
     expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
     expect(page.get_by_text("manager-a's phone ·")).to_be_visible()
+
+
+def test_offline_a_ticket_of_the_promoters_other_event_is_the_wrong_event(scanner, door):
+    tomorrow = door["event"]
+    other = make_event(tomorrow.artist, tomorrow.venue, days=3)
+    order = orders.issue_tickets(other.ticket_types.get(), 1, name="Max Muster", email="m@x.de")
+    code = order.tickets.get().signed_secret
+    page = scanner(door["device"], [(None, 4.0), (code, 1.0)])
+    expect(page.get_by_label("Event")).to_have_value(str(tomorrow.pk))  # the nearest event
+    page.context.set_offline(True)
+
+    expect(page.get_by_role("alert")).to_contain_text("Wrong event", timeout=15_000)
+    expect(page.get_by_role("alert")).to_contain_text(f"This ticket is for {other.name}")
+    expect(recent_scans(page).first).to_contain_text("Wrong event · offline")

@@ -199,7 +199,8 @@
       const ticket = state.tickets.get(secret);
       if (ticket && ticket.event === eventId) checked++;
     });
-    $("counts").textContent = Math.max(checked, event.checked_in) + " of " + event.sold + " checked in";
+    $("counts").textContent = Math.max(checked, event.checked_in) + " of " + event.sold + " checked in" +
+      (event.tickets_included === false ? ". Offline checks need this event's tickets: they come with a sync closer to the day." : "");
   }
 
   function onCode(code, frameTime) {
