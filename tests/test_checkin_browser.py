@@ -18,15 +18,15 @@ from ticketing.checkin.models import CheckIn, Scan
 from ticketing.orders import services as orders
 from ticketing.orders.ticket_codes import LOCAL_KEY_ID
 
-from .conftest import make_catalogue
+from .conftest import make_event
 from .fake_camera import write_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def door(db):
-    catalogue = make_catalogue("alpha")
+def door(promoter_a):
+    catalogue = promoter_a
     event = catalogue["events"][0]
     order = orders.issue_tickets(
         event.ticket_types.get(), 1, name="Jane Doe", email="jane@example.com"
@@ -40,7 +40,7 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
     """open(segments) -> a page of a Chromium whose camera films `segments`, paired as Door 1."""
     launched, console = [], []
 
-    def open_scanner(device, segments):
+    def open_scanner(device, segments, cookies=()):
         video = write_video(tmp_path / f"camera-{len(launched)}.y4m", segments)
         browser = browser_type.launch(
             **browser_type_launch_args,
@@ -54,6 +54,10 @@ def scanner(browser_type, browser_type_launch_args, live_server, server_activity
         launched.append((browser, context))
         page = context.new_page()
         page.on("console", lambda message: console.append(message.text))
+        context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
+        if device is None:  # not paired yet
+            page.goto(f"{live_server.url}/checkin/")
+            return page
         page.goto(f"{live_server.url}/checkin/#pair={device.pairing_code}")
         expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
         return page
@@ -131,6 +135,12 @@ def test_offline_the_phone_admits_a_valid_ticket_refuses_a_forged_one_then_syncs
     page.reload()
     expect(page.get_by_role("heading", name="Recent scans")).to_be_visible()
     assert page.evaluate("navigator.serviceWorker.controller !== null")
+    cached = page.evaluate(
+        "caches.keys().then(names => Promise.all(names.map(name => caches.open(name)"
+        ".then(cache => cache.keys())))).then(lists => lists.flat()"
+        ".map(request => new URL(request.url).pathname))"
+    )
+    assert {"/checkin/", "/static/checkin/scanner.js", "/static/checkin/verify.js"} <= set(cached)
     expect(recent_scans(page).filter(has_text="Valid · Jane Doe · offline")).to_have_count(1)
 
     # Meanwhile another door, online, let the same ticket in first.
@@ -182,3 +192,34 @@ def test_a_refunded_ticket_is_refused_offline_after_the_next_sync(scanner, door)
     expect(page.get_by_role("alert")).to_contain_text("Refunded or cancelled")
     assert not Scan.objects.exists()
     report_timings(page, "offline refusal")
+
+
+def test_pairing_by_the_code_typed_in_or_by_a_staff_login(scanner, door, manager_a, client):
+    page = scanner(None, [(None, 1.0)])
+    code = door["device"].pairing_code
+    page.get_by_label("Pairing code").fill(f"{code[:5].lower()}-{code[5:].lower()}")
+    page.get_by_role("button", name="Pair", exact=True).click()
+    expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
+    expect(page.get_by_text("Door 1 ·")).to_be_visible()
+    expect(page.get_by_label("Event")).to_contain_text(door["event"].name)
+
+    client.force_login(manager_a)
+    session = {"name": "sessionid", "value": client.cookies["sessionid"].value}
+    page = scanner(None, [(None, 1.0)], cookies=[session])
+    page.get_by_role("button", name="Pair as manager-a").click()
+    expect(page.get_by_text("Point the camera at a ticket's QR code.")).to_be_visible()
+    expect(page.get_by_text("manager-a's phone ·")).to_be_visible()
+
+
+def test_offline_a_ticket_of_the_promoters_other_event_is_the_wrong_event(scanner, door):
+    tomorrow = door["event"]
+    other = make_event(tomorrow.artist, tomorrow.venue, days=3)
+    order = orders.issue_tickets(other.ticket_types.get(), 1, name="Max Muster", email="m@x.de")
+    code = order.tickets.get().signed_secret
+    page = scanner(door["device"], [(None, 4.0), (code, 1.0)])
+    expect(page.get_by_label("Event")).to_have_value(str(tomorrow.pk))  # the nearest event
+    page.context.set_offline(True)
+
+    expect(page.get_by_role("alert")).to_contain_text("Wrong event", timeout=15_000)
+    expect(page.get_by_role("alert")).to_contain_text(f"This ticket is for {other.name}")
+    expect(recent_scans(page).first).to_contain_text("Wrong event · offline")

@@ -157,7 +157,9 @@
     $("camera-status").textContent = "Starting the camera…";
     camera = window.CheckinCamera.start($("video"), onCode);
     camera.ready.then(function (decoder) {
-      $("camera-status").textContent = "Point the camera at a ticket's QR code.";
+      const offlineReady = Object.keys(state.keys).length > 0;
+      $("camera-status").textContent = "Point the camera at a ticket's QR code." +
+        (offlineReady ? "" : " This browser cannot check tickets offline (no Ed25519): keep it online.");
       $("camera-status").dataset.decoder = decoder;
     }, function (error) {
       camera = null;
@@ -197,7 +199,8 @@
       const ticket = state.tickets.get(secret);
       if (ticket && ticket.event === eventId) checked++;
     });
-    $("counts").textContent = Math.max(checked, event.checked_in) + " of " + event.sold + " checked in";
+    $("counts").textContent = Math.max(checked, event.checked_in) + " of " + event.sold + " checked in" +
+      (event.tickets_included === false ? ". Offline checks need this event's tickets: they come with a sync closer to the day." : "");
   }
 
   function onCode(code, frameTime) {

@@ -19,9 +19,21 @@ const CACHE = "checkin-" + ASSETS.join("|").split("").reduce(function (h, c) {
   return (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
 }, 7).toString(36);
 
+// STATIC_URL may name another origin (the static files host): those files are fetched without
+// CORS and kept as the opaque responses a <script src> or a stylesheet link may use.
+const ASSET_URLS = ASSETS.map(function (asset) { return new URL(asset, self.location.href).href; });
+
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(ASSETS); })
-    .then(function () { return self.skipWaiting(); }));
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(ASSET_URLS.map(function (url) {
+      const sameOrigin = new URL(url).origin === self.location.origin;
+      return fetch(url, { mode: sameOrigin ? "same-origin" : "no-cors", cache: "no-cache" })
+        .then(function (response) {
+          if (sameOrigin && !response.ok) throw new Error(url + ": " + response.status);
+          return cache.put(url, response);
+        });
+    }));
+  }).then(function () { return self.skipWaiting(); }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -35,8 +47,8 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("fetch", function (event) {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (request.mode === "navigate" && url.pathname === PAGE) {
+  if (request.method !== "GET") return;
+  if (request.mode === "navigate" && url.origin === self.location.origin && url.pathname === PAGE) {
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok) {
         const copy = response.clone();
@@ -48,8 +60,9 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
-  if (ASSETS.includes(url.pathname)) {
-    event.respondWith(caches.match(request, { cacheName: CACHE, ignoreSearch: true }).then(function (hit) {
+  url.search = "";
+  if (ASSET_URLS.includes(url.href)) {
+    event.respondWith(caches.match(url.href, { cacheName: CACHE }).then(function (hit) {
       return hit || fetch(request);
     }));
   }
