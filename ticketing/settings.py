@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "ticketing.backoffice",
     "ticketing.fans",
     "ticketing.notify",
+    "ticketing.refunds",
     "widget",
     "django.contrib.sitemaps",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("ticketing.orders.urls")),
     path("", include("ticketing.fans.urls")),
     path("", include("ticketing.notify.urls")),
+    path("", include("ticketing.refunds.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     path(
         "api/schema/",

@@ -7,6 +7,7 @@ from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
 from ticketing.events.admin import EventListFilter
 from ticketing.events.money import format_money
+from ticketing.refunds.admin import OrderRefundsMixin, RefundInline
 
 from . import services
 from .models import Hold, HoldItem, Order, Ticket
@@ -29,7 +30,7 @@ class TicketInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(PromoterScopedAdmin):
+class OrderAdmin(OrderRefundsMixin, PromoterScopedAdmin):
     promoter_path = "event__artist__promoter"
     list_display = [
         "code", "name", "email", "event", "ticket_count", "total_display", "state",
@@ -49,7 +50,7 @@ class OrderAdmin(PromoterScopedAdmin):
     ]  # fmt: skip
     # Orders are records: staff may correct a fan's name or email, nothing else by hand.
     readonly_fields = [f for f in fields if f not in ("name", "email")]
-    inlines = [TicketInline]
+    inlines = [TicketInline, RefundInline]
     actions = ["cancel_orders", "export_csv"]
 
     def get_queryset(self, request):

@@ -554,7 +554,8 @@ def cancel_order(order: Order, now=None) -> bool:
         if order.state != Order.State.CONFIRMED:
             return False
         seats = (
-            order.tickets.values("ticket_type_id")
+            order.tickets.filter(voided_at__isnull=True)  # a refunded ticket's seat went already
+            .values("ticket_type_id")
             .annotate(count=Count("pk"))
             .order_by("ticket_type_id")
         )
@@ -566,6 +567,41 @@ def cancel_order(order: Order, now=None) -> bool:
             state=Order.State.CANCELLED, cancelled_at=now or timezone.now()
         )
     return True
+
+
+def void_tickets(order: Order, ticket_ids, *, restock: bool, now=None) -> list[int]:
+    """Void these tickets of a confirmed order (a refund): with `restock`, their seats go back
+    on sale. The order is cancelled once none of its tickets is left. Returns the ids voided now
+    (those already voided, or of another order, are left out). Runs in the caller's transaction,
+    if any; lock order as everywhere: the order row, then its ticket types (by id)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.state != Order.State.CONFIRMED:
+            return []
+        live = order.tickets.filter(voided_at__isnull=True)
+        ids = list(live.filter(pk__in=list(ticket_ids)).values_list("pk", flat=True))
+        if not ids:
+            return []
+        if restock:
+            seats = (
+                Ticket.objects.filter(pk__in=ids)
+                .values("ticket_type_id")
+                .annotate(count=Count("pk"))
+                .order_by("ticket_type_id")
+            )
+            for row in seats:
+                moved = TicketType.inventory.filter(
+                    pk=row["ticket_type_id"], sold__gte=row["count"]
+                ).update(sold=F("sold") - row["count"])
+                if not moved:  # the counters disagree with the tickets: refuse, change nothing
+                    raise RuntimeError(f"Ticket type {row['ticket_type_id']} sold too few")
+        Ticket.inventory.filter(pk__in=ids).update(voided_at=now)
+        if not live.exists():
+            Order.inventory.filter(pk=order.pk).update(
+                state=Order.State.CANCELLED, cancelled_at=now
+            )
+    return ids
 
 
 # --- Cancelled events -----------------------------------------------------------------------

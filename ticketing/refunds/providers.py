@@ -1,0 +1,87 @@
+"""Asking the payment provider for a refund. Only orders paid by card go to one (Stripe); an
+order paid at the venue, or free, is refunded on our books alone (`Refund.State.RECORDED`).
+
+Amounts cross to Stripe as integers of the minor unit, exactly as `Refund.amount` holds them.
+"""
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import Refund
+
+logger = logging.getLogger(__name__)
+
+STRIPE = "stripe"  # Order.payment_provider of card payments (ticketing/payments)
+
+_STATES = {
+    "succeeded": Refund.State.SUCCEEDED,
+    "failed": Refund.State.FAILED,
+    "canceled": Refund.State.CANCELED,
+}
+
+
+def state_of(status: str) -> str:
+    """Our state for a Stripe refund status (`pending`, `requires_action`: still on its way)."""
+    return _STATES.get(status, Refund.State.REQUESTED)
+
+
+def api_key() -> str:
+    return getattr(settings, "STRIPE_SECRET_KEY", "") or ""
+
+
+def takes_refunds(order) -> bool:
+    """Whether refunding this order means asking Stripe for money back."""
+    return order.payment_provider == STRIPE and order.payment_status == "paid"
+
+
+def payment_intent_id(order) -> str:
+    from ticketing.payments.selectors import payment_intent_id as of_order
+
+    return of_order(order)
+
+
+def submit(refund: Refund) -> bool:
+    """Ask Stripe for a pending refund, once: if Stripe already has a refund naming ours in its
+    metadata (an earlier run died before it could record the answer), that one is taken.
+    Returns whether Stripe has it now; on an error the refund stays pending, for the next run."""
+    import stripe
+
+    if refund.state != Refund.State.PENDING:
+        return True
+    tried_before = refund.submitted_at is not None
+    Refund.objects.filter(pk=refund.pk).update(submitted_at=timezone.now())
+    try:
+        intent = payment_intent_id(refund.order)
+        remote = (tried_before and _already_made(stripe, intent, refund)) or stripe.Refund.create(
+            payment_intent=intent,
+            amount=refund.amount,
+            metadata={"refund": str(refund.pk), "order": refund.order.code},
+            idempotency_key=refund.idempotency_key,
+            api_key=api_key(),
+        )
+    except stripe.StripeError as error:
+        logger.warning("refund %s: Stripe did not take it (%s); it stays pending", refund.pk, error)
+        Refund.objects.filter(pk=refund.pk, state=Refund.State.PENDING).update(
+            last_error=f"{type(error).__name__}: {error}"[:2000], updated_at=timezone.now()
+        )
+        return False
+    if remote.amount != refund.amount or remote.currency.upper() != refund.currency:
+        # Never silently: the books and Stripe disagree (reconcile_payments reports it too).
+        logger.error("refund %s: Stripe made %s %s", refund.pk, remote.amount, remote.currency)
+    from .services import apply_provider_state
+
+    apply_provider_state(refund.pk, remote.id, remote.status)
+    if refund.last_error:
+        Refund.objects.filter(pk=refund.pk).update(last_error="")
+    return True
+
+
+def _already_made(stripe, intent: str, refund: Refund):
+    for remote in stripe.Refund.list(
+        payment_intent=intent, limit=100, api_key=api_key()
+    ).auto_paging_iter():
+        if (remote.metadata or {}).get("refund") == str(refund.pk):
+            return remote
+    return None
