@@ -82,6 +82,6 @@ def _already_made(stripe, intent: str, refund: Refund):
     for remote in stripe.Refund.list(
         payment_intent=intent, limit=100, api_key=api_key()
     ).auto_paging_iter():
-        if (remote.metadata or {}).get("refund") == str(refund.pk):
+        if remote.metadata and remote.metadata.to_dict().get("refund") == str(refund.pk):
             return remote
     return None

@@ -1,0 +1,166 @@
+"""Refunds of card payments against localstripe (a real Stripe stand-in over HTTP, the real
+`stripe` client): a partial refund returning one seat; a cancelled event's 50 orders refunded by
+a job interrupted halfway (Stripe unreachable, and a run that died after Stripe took a refund)
+and resumed, each order refunded once by Stripe's own records; refund webhooks moving the
+state, in any order; reconcile_payments reporting an injected difference."""
+
+import io
+
+import pytest
+import stripe
+from django.core.management import call_command
+
+from ticketing.events.models import Event
+from ticketing.orders.models import Order
+from ticketing.outbox.models import Email
+from ticketing.refunds import providers, reconcile, services, webhooks
+from ticketing.refunds.models import Refund
+
+from .checkout import event_on_sale, run_concurrently
+from .stripe_refunds import KEY, card_orders, refunded_total, stripe_refunds
+from .stripe_refunds import localstripe_url, stripe_api  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def intents(stripe_api, monkeypatch):
+    """Order id -> its PaymentIntent id: where the Stripe checkout's records say it."""
+    known = {}
+    monkeypatch.setattr(providers, "payment_intent_id", lambda order: known[order.pk])
+    return known
+
+
+@pytest.fixture
+def show():
+    event, (ga,), catalogue = event_on_sale("alpha", capacities=(100,))
+    return event, ga
+
+
+def test_a_partial_refund_of_a_card_payment_returns_one_seat(show, intents):
+    event, ga = show
+    (order,) = card_orders(ga, 1, intents, quantity=3)
+    ticket = order.tickets.first()
+    refund = services.refund_tickets(order, [ticket.pk], reason="One can't come")
+    assert (refund.state, refund.amount) == ("succeeded", 2500)
+    (remote,) = stripe_refunds(intents[order.pk])
+    assert (remote.id, remote.amount, remote.currency) == (refund.provider_refund_id, 2500, "eur")
+    assert remote.metadata.to_dict()["refund"] == str(refund.pk)
+    ga.refresh_from_db()
+    assert ga.sold == 2
+    assert reconcile.report() == []  # 75.00 paid, 25.00 back, two valid tickets worth 50.00
+
+
+def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_once(
+    show, intents, monkeypatch
+):
+    event, ga = show
+    orders = card_orders(ga, 50, intents)
+    Event.objects.filter(pk=event.pk).update(status="cancelled")
+    event.refresh_from_db()
+    job = services.start_refund_job(event, note="Sorry")
+
+    services.run_refund_job(job.pk, max_orders=20)
+    # Stripe becomes unreachable halfway: the orders are cancelled and their refunds written,
+    # the refunds wait (pending) for the next run.
+    with monkeypatch.context() as down:
+        down.setattr(stripe, "api_base", "http://127.0.0.1:9")  # nothing listens there
+        stripe.default_http_client = None
+        halfway = services.run_refund_job(job.pk, max_orders=10)
+    stripe.default_http_client = None
+    assert halfway.state == "running"
+    assert Refund.objects.filter(job=job, state="pending").count() == 10
+    # A run that died after Stripe took a refund and before it recorded Stripe's answer:
+    died = Refund.objects.filter(job=job, state="pending").order_by("pk").first()
+    stripe.Refund.create(
+        payment_intent=intents[died.order_id], amount=died.amount,
+        metadata={"refund": str(died.pk)}, api_key=KEY,
+    )  # fmt: skip
+
+    call_command("run_refund_jobs", stdout=io.StringIO())  # resumed
+    job.refresh_from_db()
+    assert (job.state, job.orders_done, job.orders_total) == ("done", 50, 50)
+    for order in orders:  # Stripe's own records: one refund of the whole order, each
+        remotes = stripe_refunds(intents[order.pk])
+        assert [r.amount for r in remotes] == [2500], order.code
+    assert Refund.objects.filter(job=job, state="succeeded").count() == 50
+    assert refunded_total(Refund.objects.filter(job=job)) == 50 * 2500
+    assert set(Order.objects.filter(event=event).values_list("state", flat=True)) == {"cancelled"}
+    assert Email.objects.filter(kind="event_cancelled_refunded").count() == 50
+    ga.refresh_from_db()
+    assert ga.sold == 0
+    assert reconcile.report() == []
+
+
+def refund_event(kind, remote_id, status, refund_id=None):
+    return {"type": kind, "data": {"object": {
+        "object": "refund", "id": remote_id, "status": status,
+        "metadata": {"refund": str(refund_id)} if refund_id else {},
+    }}}  # fmt: skip
+
+
+def test_refund_webhooks_move_the_state_forward_in_any_order_and_once(show, intents):
+    event, ga = show
+    (order,) = card_orders(ga, 1, intents)
+    refund = services.refund_order(order, reason="x", submit=False)
+    assert refund.state == "pending"
+    # Delivered before the API call's answer is recorded: found by our id in the metadata.
+    assert webhooks.handle(refund_event("refund.created", "re_1", "pending", refund.pk)) == 1
+    refund.refresh_from_db()
+    assert (refund.state, refund.provider_refund_id) == ("requested", "re_1")
+    assert webhooks.handle(refund_event("refund.failed", "re_1", "failed")) == 1
+    # A late "succeeded" or a repeat changes nothing: failed is final.
+    assert webhooks.handle(refund_event("refund.updated", "re_1", "pending")) == 0
+    assert webhooks.handle(refund_event("refund.failed", "re_1", "failed")) == 0
+    refund.refresh_from_db()
+    assert refund.state == "failed"
+    charge = {"type": "charge.refunded", "data": {"object": {"object": "charge", "refunds": {
+        "data": [{"id": "re_unknown", "status": "succeeded", "metadata": {}}]}}}}  # fmt: skip
+    assert webhooks.handle(charge) == 0  # not ours: reconcile_payments reports it
+
+
+def test_reconcile_reports_an_injected_difference(show, intents):
+    event, ga = show
+    first, second = card_orders(ga, 2, intents, quantity=2)
+    services.refund_tickets(first, [first.tickets.first().pk], reason="one")
+    assert reconcile.report() == []
+    out = io.StringIO()
+    call_command("reconcile_payments", stdout=out)
+    assert "No differences." in out.getvalue()
+
+    # Someone refunds in Stripe's dashboard; and our books say a refund was 1 cent more.
+    stripe.Refund.create(payment_intent=intents[second.pk], amount=1000, api_key=KEY)
+    Refund.objects.filter(order=first).update(amount=2501)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_status:
+        call_command("reconcile_payments", stdout=out, stderr=io.StringIO())
+    assert exit_status.value.code == 1
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith(f"{second.code}: refund_unknown") and "1000" in line
+               for line in lines)  # fmt: skip
+    assert any(line.startswith(f"{first.code}: refund_amount") and "ours 2501, Stripe's 2500"
+               in line for line in lines)  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runners_and_refunds_refund_each_order_once(show, intents):
+    event, ga = show
+    orders = card_orders(ga, 12, intents)
+    Event.objects.filter(pk=event.pk).update(status="cancelled")
+    event.refresh_from_db()
+    job = services.start_refund_job(event)
+    target = orders[0]
+
+    def admin_refund():
+        return services.refund_order(Order.objects.get(pk=target.pk), reason="admin")
+
+    calls = [lambda: services.run_refund_job(job.pk)] * 4 + [admin_refund] * 4
+    results = run_concurrently(calls)
+    assert not [r for r in results if isinstance(r, Exception) and not hasattr(r, "code")]
+    services.run_refund_job(job.pk)
+    for order in orders:
+        assert len(stripe_refunds(intents[order.pk])) == 1, order.code
+    assert Refund.objects.filter(order__event=event).count() == 12
+    ga.refresh_from_db()
+    assert ga.sold == 0
