@@ -16,9 +16,12 @@ from ticketing.outbox.models import Email
 from ticketing.refunds import providers, reconcile, services, webhooks
 from ticketing.refunds.models import Refund
 
+from . import stripe_refunds as localstripe
 from .checkout import event_on_sale, run_concurrently
 from .stripe_refunds import KEY, card_orders, refunded_total, stripe_refunds
-from .stripe_refunds import localstripe_url, stripe_api  # noqa: F401 (fixtures)
+
+localstripe_url = localstripe.localstripe_url  # the fixtures
+stripe_api = localstripe.stripe_api
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +36,12 @@ def intents(stripe_api, monkeypatch):
 
 @pytest.fixture
 def show():
-    event, (ga,), catalogue = event_on_sale("alpha", capacities=(100,))
+    event, (ga,), _ = event_on_sale("alpha", capacities=(100,))
     return event, ga
 
 
 def test_a_partial_refund_of_a_card_payment_returns_one_seat(show, intents):
-    event, ga = show
+    _, ga = show
     (order,) = card_orders(ga, 1, intents, quantity=3)
     ticket = order.tickets.first()
     refund = services.refund_tickets(order, [ticket.pk], reason="One can't come")
@@ -100,7 +103,7 @@ def refund_event(kind, remote_id, status, refund_id=None):
 
 
 def test_refund_webhooks_move_the_state_forward_in_any_order_and_once(show, intents):
-    event, ga = show
+    _, ga = show
     (order,) = card_orders(ga, 1, intents)
     refund = services.refund_order(order, reason="x", submit=False)
     assert refund.state == "pending"
@@ -120,7 +123,7 @@ def test_refund_webhooks_move_the_state_forward_in_any_order_and_once(show, inte
 
 
 def test_reconcile_reports_an_injected_difference(show, intents):
-    event, ga = show
+    _, ga = show
     first, second = card_orders(ga, 2, intents, quantity=2)
     services.refund_tickets(first, [first.tickets.first().pk], reason="one")
     assert reconcile.report() == []
