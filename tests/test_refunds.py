@@ -4,6 +4,7 @@ request within the promoter's window, refused after it) and a cancelled event's 
 resumed after an interruption. Scoped per promoter. Stripe's side: test_refunds_stripe.py."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -215,3 +216,22 @@ def test_a_job_interrupted_halfway_and_resumed_refunds_each_order_once(sale):
     assert Email.objects.filter(kind="event_cancelled_refunded").count() == 50
     ga.refresh_from_db()
     assert ga.sold == 0
+
+
+def test_analytics_revenue_reconciles_with_the_refunds(sale):
+    from ticketing.orders.selectors import recent_sales, sales
+    from ticketing.refunds import reconcile
+
+    order, event = sale["order"], sale["event"]
+    today = timezone.now().date()
+    orders = Order.objects.filter(event=event)
+    before = sales(orders, today, today)[()]
+    assert (before.tickets, before.revenue) == (3, (("EUR", Decimal("75.00")),))
+    services.refund_tickets(order, [order.tickets.first().pk], reason="one")
+    after = sales(orders, today, today)[()]
+    assert (after.tickets, after.revenue) == (2, (("EUR", Decimal("50.00")),))
+    live = recent_sales(orders, timezone.now())[None]
+    assert live.revenue == (("EUR", Decimal("50.00")),)
+    refunded = sum(r.amount for r in Refund.objects.filter(order__event=event))
+    assert 7500 - refunded == 5000  # paid, less refunds, is the revenue, to the cent
+    assert reconcile.report() == []
