@@ -74,10 +74,12 @@ def test_a_partial_refund_from_the_admin_returns_one_seat_and_tells_the_fan(
 
     (email,) = mail.outbox
     assert email.to == ["ada@example.com"]
-    assert "Erstattung" in email.subject and "25,00" in email.body  # in the fan's language
+    # In the fan's language; to be paid at the venue, so nothing comes back but the seat goes.
+    assert email.subject.startswith("Tickets storniert: ")
+    assert "1 Ticket deiner Bestellung" in email.body and "nichts berechnet" in email.body
 
     fan_page = client.get(order.get_absolute_url()).content.decode()
-    assert "Erstattet: 25,00" in fan_page
+    assert "Erstattet" not in fan_page
     assert fan_page.count('class="ticket"') == 2  # the refunded ticket's QR code is gone
 
 
@@ -92,7 +94,7 @@ def test_refunding_the_rest_cancels_the_order_and_seats_may_stay_off_sale(client
     again = client.post(refund_url(order), {"tickets": ids, "reason": "Twice"})
     assert again.status_code == 200 and Refund.objects.count() == 1  # nothing left to refund
     fan_page = client.get(order.get_absolute_url()).content.decode()
-    assert "Stornierte Bestellung" in fan_page and "Erstattet: 75,00" in fan_page
+    assert "Stornierte Bestellung" in fan_page
 
 
 def test_a_ticket_is_refunded_once(sale):

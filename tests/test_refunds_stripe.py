@@ -40,11 +40,21 @@ def show():
     return event, ga
 
 
-def test_a_partial_refund_of_a_card_payment_returns_one_seat(show, intents):
+def test_a_partial_refund_of_a_card_payment_returns_one_seat(
+    client, show, intents, mailoutbox, django_capture_on_commit_callbacks
+):
     _, ga = show
     (order,) = card_orders(ga, 1, intents, quantity=3)
     ticket = order.tickets.first()
-    refund = services.refund_tickets(order, [ticket.pk], reason="One can't come")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = services.refund_tickets(order, [ticket.pk], reason="One can't come")
+    (email,) = mailoutbox
+    assert email.subject.startswith("Your refund for ")
+    assert "We are refunding €25.00 for 1 ticket of your order" in email.body
+    assert "card you paid with" in email.body
+    fan_page = client.get(order.get_absolute_url()).content.decode()
+    assert "Refunded: €25.00." in fan_page and fan_page.count('class="ticket"') == 2
     assert (refund.state, refund.amount) == ("succeeded", 2500)
     (remote,) = stripe_refunds(intents[order.pk])
     assert (remote.id, remote.amount, remote.currency) == (refund.provider_refund_id, 2500, "eur")

@@ -16,6 +16,7 @@ def refund_issued(order, refund, tickets, *, kind: str = REFUND_ISSUED, note: st
     """Money back for some or all tickets; for a cancelled event (`kind`), that it is cancelled
     too, with the promoter's `note`."""
     cancelled = kind == EVENT_CANCELLED_REFUNDED
+    nothing_paid = order.payment_status == "due" or refund.amount == 0
     with translation.override(order.language):
         context = {
             **_order_context(order),
@@ -23,15 +24,23 @@ def refund_issued(order, refund, tickets, *, kind: str = REFUND_ISSUED, note: st
             "refund_amount": from_minor(refund.amount, refund.currency),
             "refunded_count": len(tickets),
             "by_card": refund.state != refund.State.RECORDED,
+            # Nothing was paid yet (pay at the venue): nothing comes back, the seats just go.
+            "was_due": nothing_paid,
             "event_cancelled": cancelled,
             "note": note.strip(),
         }
         event = context["event"].display_name
-        subject = (
-            _("Cancelled and refunded: %(event)s – order %(code)s")
-            if cancelled
-            else _("Your refund for %(event)s – order %(code)s")
-        ) % {"event": event, "code": order.code}
+        if cancelled:
+            subject = (
+                _("Cancelled: %(event)s – order %(code)s")
+                if nothing_paid
+                else _("Cancelled and refunded: %(event)s – order %(code)s")
+            )
+        elif nothing_paid:
+            subject = _("Tickets cancelled: %(event)s – order %(code)s")
+        else:
+            subject = _("Your refund for %(event)s – order %(code)s")
+        subject %= {"event": event, "code": order.code}
         return _message(subject, "refunds/emails/refund_issued", context, order)
 
 

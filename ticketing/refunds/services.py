@@ -90,7 +90,8 @@ def refund_tickets(
             reason=reason[:500],
             state=Refund.State.PENDING if paid_by_card else Refund.State.RECORDED,
             provider=order.payment_provider,
-            idempotency_key=key or f"refund-{order.pk}-{tickets[0].pk}-{now.timestamp():.6f}",
+            # A ticket is refunded once, so its first ticket names a refund for good.
+            idempotency_key=key or f"order-{order.pk}-ticket-{tickets[0].pk}",
             restock=restock,
             job=job,
             created_by=by,

@@ -24,6 +24,7 @@ def order_refunds(order):
             "done": refund.state in DONE,
         }
         for refund in order.refunds.order_by("created_at", "pk")
+        if order.payment_status != "due"  # nothing was paid, nothing comes back
     ]
     return {
         "order": order,
