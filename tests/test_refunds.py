@@ -237,3 +237,19 @@ def test_analytics_revenue_reconciles_with_the_refunds(sale):
     refunded = sum(r.amount for r in Refund.objects.filter(order__event=event))
     assert 7500 - refunded == 5000  # paid, less refunds, is the revenue, to the cent
     assert reconcile.report() == []
+
+
+def test_the_lambda_schedule_resumes_a_job_and_the_fan_sees_it_cancelled(client, sale):
+    from ticketing.refunds import handlers
+
+    event, order = sale["event"], sale["order"]
+    Event.objects.filter(pk=event.pk).update(status="cancelled")
+    event.refresh_from_db()
+    job = services.start_refund_job(event)
+    assert handlers.run_refund_job({"job": "x"}, None) == {"job": None}  # a bad payload: nothing
+    assert handlers.resume_refund_jobs({}, None) == {"jobs": 1}
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert handlers.resume_refund_jobs({}, None) == {"jobs": 0}  # nothing left to resume
+    fan_page = client.get(order.get_absolute_url() + "?lang=en").content.decode()
+    assert "Cancelled order" in fan_page and 'class="ticket"' not in fan_page
