@@ -50,6 +50,7 @@ class Refund(models.Model):
     # Set (committed) just before the provider is asked: a pending refund that has it may have
     # reached the provider, so the next run looks for it there before asking again.
     submitted_at = models.DateTimeField(null=True, blank=True)
+    submitting_until = models.DateTimeField(null=True, blank=True)  # a submitter's claim
     updated_at = models.DateTimeField(auto_now=True)
     last_error = models.TextField(blank=True)
 

@@ -4,15 +4,18 @@ order paid at the venue, or free, is refunded on our books alone (`Refund.State.
 Amounts cross to Stripe as integers of the minor unit, exactly as `Refund.amount` holds them.
 """
 
+import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Refund
 
 logger = logging.getLogger(__name__)
 
+SUBMIT_LEASE = dt.timedelta(minutes=2)  # longer than one Stripe call can take (timeouts, retries)
 STRIPE = "stripe"  # Order.payment_provider of card payments (ticketing/payments)
 
 _STATES = {
@@ -45,26 +48,38 @@ def payment_intent_id(order) -> str:
 def submit(refund: Refund) -> bool:
     """Ask Stripe for a pending refund, once: if Stripe already has a refund naming ours in its
     metadata (an earlier run died before it could record the answer), that one is taken.
-    Returns whether Stripe has it now; on an error the refund stays pending, for the next run."""
+
+    A submitter claims the refund for SUBMIT_LEASE first (a conditional UPDATE), so two runners
+    never ask Stripe for one refund at the same moment. Returns whether Stripe has it now; on an
+    error, or while another submitter holds it, the refund stays pending for the next run."""
     import stripe
 
-    if refund.state != Refund.State.PENDING:
+    now = timezone.now()
+    row = Refund.objects.filter(pk=refund.pk).values("state", "submitted_at").get()
+    if row["state"] != Refund.State.PENDING:
         return True
-    tried_before = refund.submitted_at is not None
-    Refund.objects.filter(pk=refund.pk).update(submitted_at=timezone.now())
+    claimed = (
+        Refund.objects.filter(pk=refund.pk, state=Refund.State.PENDING)
+        .filter(Q(submitting_until__isnull=True) | Q(submitting_until__lt=now))
+        .update(submitting_until=now + SUBMIT_LEASE, submitted_at=now)
+    )
+    if not claimed:
+        return False
     try:
         intent = payment_intent_id(refund.order)
-        remote = (tried_before and _already_made(stripe, intent, refund)) or stripe.Refund.create(
-            payment_intent=intent,
-            amount=refund.amount,
-            metadata={"refund": str(refund.pk), "order": refund.order.code},
-            idempotency_key=refund.idempotency_key,
-            api_key=api_key(),
+        remote = (row["submitted_at"] and _already_made(stripe, intent, refund)) or (
+            stripe.Refund.create(
+                payment_intent=intent,
+                amount=refund.amount,
+                metadata={"refund": str(refund.pk), "order": refund.order.code},
+                idempotency_key=refund.idempotency_key,
+                api_key=api_key(),
+            )
         )
     except stripe.StripeError as error:
         logger.warning("refund %s: Stripe did not take it (%s); it stays pending", refund.pk, error)
-        Refund.objects.filter(pk=refund.pk, state=Refund.State.PENDING).update(
-            last_error=f"{type(error).__name__}: {error}"[:2000], updated_at=timezone.now()
+        Refund.objects.filter(pk=refund.pk).update(
+            submitting_until=None, last_error=f"{type(error).__name__}: {error}"[:2000]
         )
         return False
     if remote.amount != refund.amount or remote.currency.upper() != refund.currency:
@@ -73,8 +88,7 @@ def submit(refund: Refund) -> bool:
     from .services import apply_provider_state
 
     apply_provider_state(refund.pk, remote.id, remote.status)
-    if refund.last_error:
-        Refund.objects.filter(pk=refund.pk).update(last_error="")
+    Refund.objects.filter(pk=refund.pk).update(submitting_until=None, last_error="")
     return True
 
 

@@ -134,11 +134,11 @@ def apply_provider_state(refund_id: int | None, provider_refund_id: str, status:
     """Record what the provider says of one of our refunds (found by our id or the provider's).
     Returns whether anything changed."""
     state = providers.state_of(status)
-    later = [s for s, rank in _RANK.items() if rank < _RANK[state]]
+    behind = [s for s, rank in _RANK.items() if rank < _RANK[state]]
     found = Refund.objects.filter(provider_refund_id=provider_refund_id)
     if refund_id is not None and not found.exists():
         found = Refund.objects.filter(pk=refund_id, provider_refund_id__isnull=True)
-    changed = found.filter(state__in=later).update(
+    changed = found.filter(state__in=behind).update(
         state=state, provider_refund_id=provider_refund_id, updated_at=timezone.now()
     )
     if not changed and refund_id is not None:
@@ -198,16 +198,20 @@ def run_refund_job(
             if not batch:
                 break
             for order in batch:
-                refund = refund_order(
-                    order,
-                    reason=f"Event cancelled (job {job.pk})",
-                    job=job,
-                    key=f"job-{job.pk}-order-{order.pk}",
-                    email=emails.EVENT_CANCELLED_REFUNDED,
-                    note=job.note,
-                    submit=False,
-                    now=now,
-                )
+                try:
+                    refund = refund_order(
+                        order,
+                        reason=f"Event cancelled (job {job.pk})",
+                        job=job,
+                        key=f"job-{job.pk}-order-{order.pk}",
+                        email=emails.EVENT_CANCELLED_REFUNDED,
+                        note=job.note,
+                        submit=False,
+                        now=now,
+                    )
+                except RefundRefused:  # refunded or cancelled by staff since the batch was read
+                    handled += 1
+                    continue
                 if refund.state == Refund.State.PENDING:
                     providers.submit(refund)
                 handled += 1
