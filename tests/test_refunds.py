@@ -253,3 +253,21 @@ def test_the_lambda_schedule_resumes_a_job_and_the_fan_sees_it_cancelled(client,
     assert handlers.resume_refund_jobs({}, None) == {"jobs": 0}  # nothing left to resume
     fan_page = client.get(order.get_absolute_url() + "?lang=en").content.decode()
     assert "Cancelled order" in fan_page and 'class="ticket"' not in fan_page
+
+
+def test_a_new_date_before_sales_open_is_refused_with_a_message(client, sale):
+    event = sale["event"]
+    client.force_login(make_staff("m", sale["promoter"], Membership.Role.MANAGER))
+    until = timezone.localtime(timezone.now() + dt.timedelta(days=7), event.venue.zone)
+    # A start in the past is the form's to refuse; one before sales open (set in the future
+    # here) the service's.
+    Event.objects.filter(pk=event.pk).update(on_sale_at=timezone.now() + dt.timedelta(hours=2))
+    too_early = timezone.localtime(timezone.now() + dt.timedelta(hours=1), event.venue.zone)
+    local = "%Y-%m-%dT%H:%M"
+    page = client.post(EVENTS, {"action": "postpone", "_selected_action": [event.pk],
+                                "post": "yes", "new_starts_at": too_early.strftime(local),
+                                "refunds_until": until.strftime(local)})  # fmt: skip
+    assert page.status_code == 200
+    assert "The new start must come after sales open" in page.content.decode()
+    assert Event.objects.get(pk=event.pk).status == "scheduled"
+    assert Postponement.objects.count() == 0

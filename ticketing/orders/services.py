@@ -625,8 +625,9 @@ def cancel_event_orders(
     is spent (an admin request must end well inside Lambda's 30 s) and says how many remain;
     calling it again goes on where it stopped.
 
-    Refunds plug in here when card payments come: an order paid online is refunded (through
-    `ticketing/payments`) in its batch, before it is cancelled, and its email says so.
+    Refunding every order instead is the cancel action's other choice: a background job of
+    `ticketing/refunds` (`services.run_refund_job`), which voids each order's tickets through
+    `void_tickets` and refunds them.
     """
     deadline = time.monotonic() + budget_seconds
     cancelled = 0

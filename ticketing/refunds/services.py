@@ -274,7 +274,18 @@ def postpone_event(
             .select_related("artist", "venue")
             .get(pk=event.pk)
         )
+        if new_starts_at < event.on_sale_at:
+            raise RefundRefused(
+                "The new start must come after sales open "
+                f"({timezone.localtime(event.on_sale_at, event.venue.zone):%d %b %Y %H:%M}).",
+                code="starts_before_sales",
+            )
         shift = new_starts_at - event.starts_at
+        if event.off_sale_at and event.off_sale_at + shift <= event.on_sale_at:
+            raise RefundRefused(
+                "Sales would close before they open: move the close of sales first.",
+                code="sales_close_before_open",
+            )
         postponement = Postponement.objects.create(
             event=event, previous_starts_at=event.starts_at, new_starts_at=new_starts_at,
             refunds_until=refunds_until, note=note.strip(), created_by=by, created_at=now,
