@@ -9,6 +9,7 @@ import time
 
 import pytest
 import stripe
+from django.apps import apps
 from django.db.models import Sum
 
 from ticketing.events.money import to_minor
@@ -62,6 +63,13 @@ def pay_by_card(order: Order) -> str:
     assert intent.status == "succeeded"
     Order.inventory.filter(pk=order.pk).update(payment_provider="stripe", payment_status="paid")
     order.refresh_from_db()
+    if apps.is_installed("ticketing.payments"):  # the Stripe checkout's record of the payment
+        from ticketing.payments.models import Payment
+
+        Payment.objects.create(
+            hold_id=order.hold_id, order=order, intent_id=intent.id, status="succeeded",
+            amount=intent.amount, currency=order.currency, name=order.name, email=order.email,
+        )  # fmt: skip
     return intent.id
 
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 import stripe
+from django.apps import apps
 from django.core.management import call_command
 
 from ticketing.events.models import Event
@@ -29,9 +30,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def intents(stripe_api, monkeypatch):
-    """Order id -> its PaymentIntent id: where the Stripe checkout's records say it."""
+    """Order id -> its PaymentIntent id, as the Stripe checkout's `Payment` rows say it (until
+    that app is installed on this branch, the dict stands in for them)."""
     known = {}
-    monkeypatch.setattr(providers, "payment_intent_id", lambda order: known[order.pk])
+    if not apps.is_installed("ticketing.payments"):
+        monkeypatch.setattr(providers, "payment_intent_id", lambda order: known[order.pk])
     return known
 
 

@@ -40,9 +40,13 @@ def takes_refunds(order) -> bool:
 
 
 def payment_intent_id(order) -> str:
-    from ticketing.payments.selectors import payment_intent_id as of_order
+    """The PaymentIntent that paid this order (the Stripe checkout's `Payment`)."""
+    from ticketing.payments.models import Payment
 
-    return of_order(order)
+    intent = Payment.objects.filter(order_id=order.pk).values_list("intent_id", flat=True).first()
+    if not intent:
+        raise LookupError(f"Order {order.code} has no PaymentIntent")
+    return intent
 
 
 def submit(refund: Refund) -> bool:
