@@ -185,3 +185,28 @@ def test_concurrent_runners_and_refunds_refund_each_order_once(show, intents):
     assert Refund.objects.filter(order__event=event).count() == 12
     ga.refresh_from_db()
     assert ga.sold == 0
+
+
+@pytest.mark.skipif(
+    not apps.is_installed("ticketing.payments"), reason="the Stripe checkout's app is not here yet"
+)
+def test_reconcile_checks_that_a_late_payment_went_back_whole(show, intents):
+    from ticketing.orders import services as order_services
+    from ticketing.payments.models import Payment
+
+    _, ga = show
+    hold = order_services.create_hold([{"ticket_type": ga.pk, "quantity": 1}])
+    method = stripe.PaymentMethod.create(
+        type="card", api_key=KEY,
+        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+    )  # fmt: skip
+    intent = stripe.PaymentIntent.create(amount=2500, currency="eur", payment_method=method.id,
+                                         confirm=True, api_key=KEY)  # fmt: skip
+    Payment.objects.create(hold=hold, intent_id=intent.id, status="refunded", amount=2500,
+                           currency="EUR", name="Ada", email="ada@example.com")  # fmt: skip
+    (difference,) = reconcile.report()
+    assert (difference.what, difference.ours, difference.stripe) == (
+        "late_payment_refunded", 2500, 0,
+    )  # fmt: skip
+    stripe.Refund.create(payment_intent=intent.id, api_key=KEY)
+    assert reconcile.report() == []

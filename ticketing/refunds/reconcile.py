@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -52,9 +53,43 @@ def report(*, days: int = 30, now=None) -> list[Difference]:
             r.provider == providers.STRIPE for r in order.refunds.all()
         ):
             differences += _against_stripe(order)
+    differences += _late_payments(now - dt.timedelta(days=days))
     for difference in differences:
         logger.warning("reconcile: %s", difference.line())
     return differences
+
+
+def _late_payments(since) -> list[Difference]:
+    """Payments that succeeded after their seats were gone have no order: the Stripe checkout
+    refunds them whole (`Payment.refund_id`). Stripe must have given back exactly the amount."""
+    if not apps.is_installed("ticketing.payments"):
+        return []
+    import stripe
+
+    from ticketing.payments.models import Payment
+
+    found = []
+    late = Payment.objects.filter(
+        created_at__gte=since, status__in=["refund_due", "refunded"], intent_id__isnull=False
+    )
+    for payment in late.order_by("pk").iterator(chunk_size=200):
+        name = f"payment {payment.intent_id}"
+        try:
+            back = sum(
+                r.amount
+                for r in stripe.Refund.list(
+                    payment_intent=payment.intent_id, limit=100, api_key=api_key()
+                ).auto_paging_iter()
+                if r.status in ("succeeded", "pending")
+            )
+        except stripe.StripeError as error:
+            found.append(Difference(name, "stripe_unreachable", payment.amount, str(error)))
+            continue
+        if payment.status == "refunded" and back != payment.amount:
+            found.append(Difference(name, "late_payment_refunded", payment.amount, back))
+        elif payment.status == "refund_due":
+            found.append(Difference(name, "late_payment_refund_due", payment.amount, back))
+    return found
 
 
 def _books(order) -> list[Difference]:
