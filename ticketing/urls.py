@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("ticketing.fans.urls")),
     path("", include("ticketing.notify.urls")),
     path("", include("ticketing.refunds.urls")),
+    path("", include("ticketing.payments.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     path(
         "api/schema/",

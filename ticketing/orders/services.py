@@ -652,3 +652,25 @@ def cancel_event_orders(
             cancelled += len(messages)
     remaining = Order.objects.filter(event__in=cancelled_events, state=Order.State.CONFIRMED)
     return EventOrdersCancelled(cancelled=cancelled, remaining=remaining.count())
+
+
+# --- Paid by a provider's webhook -----------------------------------------------------------
+
+
+def place_paid_order(hold_id: int, *, name, email, language, payment_provider, now=None):
+    """A card payment arrived (`ticketing.payments`): the hold becomes its order, tickets and
+    confirmation email included, inside the caller's transaction. Returns the order, or None if
+    the seats are no longer the hold's (it was released or expired, or the event stopped
+    selling): the caller then refunds. A hold still `active` past its expiry still holds its
+    seats (nothing released them yet), so it is converted."""
+    now = now or timezone.now()
+    hold = Hold.objects.select_for_update().filter(pk=hold_id).first()
+    if hold is None or hold.state != Hold.State.ACTIVE:
+        return None
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves the hold as it was
+            return _convert(
+                hold, name, email, now, payment_provider=payment_provider, language=language
+            )
+    except NotOnSale:
+        return None
