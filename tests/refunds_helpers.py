@@ -7,4 +7,5 @@ def buy(ticket_type, quantity, email, language="en"):
     hold = services.create_hold(
         [{"ticket_type": ticket_type.pk, "quantity": quantity}], language=language
     )
-    return services.place_order(hold.token, name=email.split("@")[0].title(), email=email)[0]
+    name = email.split("@")[0].title()
+    return services.place_order(hold.token, name=name, email=email, payment_provider="venue")[0]

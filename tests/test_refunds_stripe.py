@@ -7,20 +7,25 @@ state, in any order; reconcile_payments reporting an injected difference."""
 import io
 
 import pytest
-import stripe
-from django.apps import apps
 from django.core.management import call_command
+from django.test import override_settings
 
 from ticketing.events.models import Event
 from ticketing.orders.models import Order
 from ticketing.outbox.models import Email
-from ticketing.refunds import providers, reconcile, services, webhooks
+from ticketing.refunds import reconcile, services, webhooks
 from ticketing.refunds.errors import RefundRefused
 from ticketing.refunds.models import Refund
 
 from . import stripe_refunds as localstripe
 from .checkout import event_on_sale, run_concurrently
-from .stripe_refunds import KEY, card_orders, refunded_total, stripe_refunds
+from .stripe_refunds import (
+    card_orders,
+    refund_in_stripe,
+    refunded_total,
+    signed_webhook,
+    stripe_refunds,
+)
 
 localstripe_url = localstripe.localstripe_url  # the fixtures
 stripe_api = localstripe.stripe_api
@@ -29,13 +34,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def intents(stripe_api, monkeypatch):
-    """Order id -> its PaymentIntent id, as the Stripe checkout's `Payment` rows say it (until
-    that app is installed on this branch, the dict stands in for them)."""
-    known = {}
-    if not apps.is_installed("ticketing.payments"):
-        monkeypatch.setattr(providers, "payment_intent_id", lambda order: known[order.pk])
-    return known
+def intents(stripe_api):
+    """Order id -> the PaymentIntent that paid it (each also on its `Payment` row)."""
+    return {}
 
 
 @pytest.fixture
@@ -68,9 +69,7 @@ def test_a_partial_refund_of_a_card_payment_returns_one_seat(
     assert reconcile.report() == []  # 75.00 paid, 25.00 back, two valid tickets worth 50.00
 
 
-def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_once(
-    show, intents, monkeypatch
-):
+def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_once(show, intents):
     event, ga = show
     orders = card_orders(ga, 50, intents)
     Event.objects.filter(pk=event.pk).update(status="cancelled")
@@ -80,19 +79,13 @@ def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_
     services.run_refund_job(job.pk, max_orders=20)
     # Stripe becomes unreachable halfway: the orders are cancelled and their refunds written,
     # the refunds wait (pending) for the next run.
-    with monkeypatch.context() as down:
-        down.setattr(stripe, "api_base", "http://127.0.0.1:9")  # nothing listens there
-        stripe.default_http_client = None
+    with override_settings(STRIPE_API_BASE="http://127.0.0.1:9"):  # nothing listens there
         halfway = services.run_refund_job(job.pk, max_orders=10)
-    stripe.default_http_client = None
     assert halfway.state == "running"
     assert Refund.objects.filter(job=job, state="pending").count() == 10
     # A run that died after Stripe took a refund and before it recorded Stripe's answer:
     died = Refund.objects.filter(job=job, state="pending").order_by("pk").first()
-    stripe.Refund.create(
-        payment_intent=intents[died.order_id], amount=died.amount,
-        metadata={"refund": str(died.pk)}, api_key=KEY,
-    )  # fmt: skip
+    refund_in_stripe(intents[died.order_id], died.amount, refund=str(died.pk))
 
     call_command("run_refund_jobs", stdout=io.StringIO())  # resumed
     job.refresh_from_db()
@@ -146,7 +139,7 @@ def test_reconcile_reports_an_injected_difference(show, intents):
     assert "No differences." in out.getvalue()
 
     # Someone refunds in Stripe's dashboard; and our books say a refund was 1 cent more.
-    stripe.Refund.create(payment_intent=intents[second.pk], amount=1000, api_key=KEY)
+    refund_in_stripe(intents[second.pk], 1000)
     Refund.objects.filter(order=first).update(amount=2501)
     out = io.StringIO()
     with pytest.raises(SystemExit) as exit_status:
@@ -187,26 +180,44 @@ def test_concurrent_runners_and_refunds_refund_each_order_once(show, intents):
     assert ga.sold == 0
 
 
-@pytest.mark.skipif(
-    not apps.is_installed("ticketing.payments"), reason="the Stripe checkout's app is not here yet"
-)
 def test_reconcile_checks_that_a_late_payment_went_back_whole(show, intents):
     from ticketing.orders import services as order_services
     from ticketing.payments.models import Payment
 
     _, ga = show
     hold = order_services.create_hold([{"ticket_type": ga.pk, "quantity": 1}])
-    method = stripe.PaymentMethod.create(
-        type="card", api_key=KEY,
-        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-    )  # fmt: skip
-    intent = stripe.PaymentIntent.create(amount=2500, currency="eur", payment_method=method.id,
-                                         confirm=True, api_key=KEY)  # fmt: skip
-    Payment.objects.create(hold=hold, intent_id=intent.id, status="refunded", amount=2500,
+    (order,) = card_orders(ga, 1, intents)  # an intent paid in localstripe, its order aside
+    intent_id = intents[order.pk]
+    Payment.objects.filter(order=order).delete()
+    Payment.objects.create(hold=hold, intent_id=intent_id, status="refunded", amount=2500,
                            currency="EUR", name="Ada", email="ada@example.com")  # fmt: skip
+    Order.inventory.filter(pk=order.pk).update(payment_provider="venue", payment_status="due")
     (difference,) = reconcile.report()
     assert (difference.what, difference.ours, difference.stripe) == (
         "late_payment_refunded", 2500, 0,
     )  # fmt: skip
-    stripe.Refund.create(payment_intent=intent.id, api_key=KEY)
+    refund_in_stripe(intent_id)
     assert reconcile.report() == []
+
+
+def test_a_refund_webhook_through_the_http_endpoint_updates_the_state(client, show, intents):
+    _, ga = show
+    (order,) = card_orders(ga, 1, intents)
+    refund = services.refund_order(order, reason="x", submit=False)
+    event = {
+        "id": "evt_refund_1", "object": "event", "type": "refund.updated", "created": 1,
+        "data": {"object": {"id": "re_web_1", "object": "refund", "status": "succeeded",
+                            "amount": refund.amount, "currency": "eur",
+                            "metadata": {"refund": str(refund.pk)}}},
+    }  # fmt: skip
+    assert signed_webhook(client, event).status_code == 200
+    refund.refresh_from_db()
+    assert (refund.state, refund.provider_refund_id) == ("succeeded", "re_web_1")
+
+    forged = {**event, "id": "evt_refund_2"}
+    forged["data"]["object"] = {**event["data"]["object"], "status": "failed"}
+    bad = client.post("/payments/stripe/webhook", forged, content_type="application/json",
+                      headers={"Stripe-Signature": "t=1,v1=00"})  # fmt: skip
+    assert bad.status_code == 400
+    refund.refresh_from_db()
+    assert refund.state == "succeeded"  # nothing changed

@@ -7,7 +7,6 @@ Amounts cross to Stripe as integers of the minor unit, exactly as `Refund.amount
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,23 +29,23 @@ def state_of(status: str) -> str:
     return _STATES.get(status, Refund.State.REQUESTED)
 
 
-def api_key() -> str:
-    return getattr(settings, "STRIPE_SECRET_KEY", "") or ""
-
-
 def takes_refunds(order) -> bool:
     """Whether refunding this order means asking Stripe for money back."""
     return order.payment_provider == STRIPE and order.payment_status == "paid"
 
 
-def payment_intent_id(order) -> str:
-    """The PaymentIntent that paid this order (the Stripe checkout's `Payment`)."""
+def _payment(order):
+    """The Stripe checkout's record of the card payment of this order."""
     from ticketing.payments.models import Payment
 
-    intent = Payment.objects.filter(order_id=order.pk).values_list("intent_id", flat=True).first()
-    if not intent:
+    payment = Payment.objects.filter(order_id=order.pk).exclude(intent_id=None).first()
+    if payment is None:
         raise LookupError(f"Order {order.code} has no PaymentIntent")
-    return intent
+    return payment
+
+
+def payment_intent_id(order) -> str:
+    return _payment(order).intent_id
 
 
 def submit(refund: Refund) -> bool:
@@ -57,6 +56,8 @@ def submit(refund: Refund) -> bool:
     never ask Stripe for one refund at the same moment. Returns whether Stripe has it now; on an
     error, or while another submitter holds it, the refund stays pending for the next run."""
     import stripe
+
+    from ticketing.payments import stripe_provider
 
     now = timezone.now()
     row = Refund.objects.filter(pk=refund.pk).values("state", "submitted_at").get()
@@ -70,17 +71,17 @@ def submit(refund: Refund) -> bool:
     if not claimed:
         return False
     try:
-        intent = payment_intent_id(refund.order)
-        remote = (row["submitted_at"] and _already_made(stripe, intent, refund)) or (
-            stripe.Refund.create(
-                payment_intent=intent,
-                amount=refund.amount,
-                metadata={"refund": str(refund.pk), "order": refund.order.code},
+        payment = _payment(refund.order)
+        remote = (row["submitted_at"] and _already_made(payment.intent_id, refund)) or (
+            stripe_provider.refund(
+                payment,
+                refund.amount,
+                reason=refund.reason,
                 idempotency_key=refund.idempotency_key,
-                api_key=api_key(),
+                metadata={"refund": str(refund.pk), "order": refund.order.code},
             )
         )
-    except stripe.StripeError as error:
+    except (stripe.StripeError, LookupError, ValueError) as error:
         logger.warning("refund %s: Stripe did not take it (%s); it stays pending", refund.pk, error)
         Refund.objects.filter(pk=refund.pk).update(
             submitting_until=None, last_error=f"{type(error).__name__}: {error}"[:2000]
@@ -96,10 +97,18 @@ def submit(refund: Refund) -> bool:
     return True
 
 
-def _already_made(stripe, intent: str, refund: Refund):
-    for remote in stripe.Refund.list(
-        payment_intent=intent, limit=100, api_key=api_key()
-    ).auto_paging_iter():
+def stripe_refunds_of(intent_id: str):
+    """Every refund Stripe has of this PaymentIntent."""
+    from ticketing.payments import stripe_provider
+
+    page = stripe_provider.client().v1.refunds.list(
+        params={"payment_intent": intent_id, "limit": 100}
+    )
+    return page.auto_paging_iter()
+
+
+def _already_made(intent_id: str, refund: Refund):
+    for remote in stripe_refunds_of(intent_id):
         if remote.metadata and remote.metadata.to_dict().get("refund") == str(refund.pk):
             return remote
     return None

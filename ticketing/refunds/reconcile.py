@@ -19,7 +19,6 @@ from ticketing.orders.models import Order, Ticket
 
 from . import providers
 from .models import Refund
-from .providers import api_key
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +76,7 @@ def _late_payments(since) -> list[Difference]:
         try:
             back = sum(
                 r.amount
-                for r in stripe.Refund.list(
-                    payment_intent=payment.intent_id, limit=100, api_key=api_key()
-                ).auto_paging_iter()
+                for r in providers.stripe_refunds_of(payment.intent_id)
                 if r.status in ("succeeded", "pending")
             )
         except stripe.StripeError as error:
@@ -111,18 +108,14 @@ _UNDONE = (Refund.State.FAILED, Refund.State.CANCELED)
 def _against_stripe(order) -> list[Difference]:
     import stripe
 
-    key = api_key()
+    from ticketing.payments import stripe_provider
+
     found = []
     try:
         intent_id = providers.payment_intent_id(order)
-        intent = stripe.PaymentIntent.retrieve(intent_id, api_key=key)
-        theirs = {
-            r.id: r
-            for r in stripe.Refund.list(
-                payment_intent=intent_id, limit=100, api_key=key
-            ).auto_paging_iter()
-        }
-    except stripe.StripeError as error:
+        intent = stripe_provider.client().v1.payment_intents.retrieve(intent_id)
+        theirs = {r.id: r for r in providers.stripe_refunds_of(intent_id)}
+    except (stripe.StripeError, LookupError) as error:
         return [Difference(order.code, "stripe_unreachable", intent_id_or_none(order), str(error))]
     total = to_minor(order.total, order.currency)
     # What the intent took (`amount_received`; localstripe leaves it out, its charge has it).

@@ -14,9 +14,12 @@ EVENT_TYPES = (
 )
 
 
-def handle(event: dict) -> int:
-    """Apply a Stripe event (as JSON, a dict) of one of EVENT_TYPES; returns the refunds it
-    changed. Refunds not ours (made in Stripe's dashboard, say) are left to reconcile_payments."""
+def handle(event) -> int:
+    """Apply a Stripe event of one of EVENT_TYPES (a verified `stripe.Event`, or its JSON as a
+    dict); returns the refunds it changed. Refunds not ours (made in Stripe's dashboard, say)
+    are left to reconcile_payments."""
+    if hasattr(event, "to_dict"):
+        event = event.to_dict()
     obj = event.get("data", {}).get("object", {})
     if obj.get("object") == "charge":
         remotes = (obj.get("refunds") or {}).get("data") or []
