@@ -39,6 +39,8 @@ class Payment(models.Model):
     email = models.EmailField()
     language = language_field()
     last_error = models.CharField(max_length=500, blank=True)
+    # Each declined card gets a fresh PaymentIntent (a declined one is cancelled): how many so far.
+    attempts = models.PositiveSmallIntegerField(default=1)
     refund_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -100,13 +100,28 @@ def pay_with_card(token: str, card_token: str, now=None) -> Payment:
     try:
         intent = stripe_provider.confirm_with_card_token(payment, card_token)
     except stripe.CardError as error:
-        message = error.user_message or str(error)
-        Payment.objects.filter(pk=payment.pk).update(last_error=message[:500])
+        _next_attempt(payment, error.user_message or str(error))
         raise CardDeclined(
             _("Your card was declined. Please try another card."), stripe_code=error.code
         ) from None
     payment.intent_status = intent.status
     return payment
+
+
+def _next_attempt(payment: Payment, error: str) -> None:
+    """After a declined card, a fresh PaymentIntent for the next card (the declined one is
+    cancelled, so it can never be paid as well). Stripe would let the same intent be confirmed
+    again; localstripe cannot, and a fresh intent per card works with both."""
+    declined = payment.intent_id
+    payment.attempts += 1
+    intent = stripe_provider.create_intent(payment)
+    Payment.objects.filter(pk=payment.pk, intent_id=declined, status=Payment.Status.PENDING).update(
+        intent_id=intent.id,
+        client_secret=intent.client_secret,
+        attempts=payment.attempts,
+        last_error=error[:500],
+    )
+    stripe_provider.cancel_intent(payment.__class__(pk=payment.pk, intent_id=declined))
 
 
 def payment_for_hold(token: str, now=None) -> Payment:
@@ -140,7 +155,7 @@ def _payment_of(intent) -> Payment | None:
 
 def on_succeeded(event) -> None:
     """`payment_intent.succeeded`: the order, or, if the seats are gone, a refund."""
-    intent = event.data.object
+    intent = event.data.object.to_dict()
     payment = _payment_of(intent)
     if payment is None:
         logger.warning("payment_intent.succeeded for unknown intent %s", intent["id"])
@@ -183,7 +198,7 @@ def on_succeeded(event) -> None:
 def on_failed(event) -> None:
     """`payment_intent.payment_failed`: a declined card. The payment stays open for another
     card within the window; only the reason is kept."""
-    intent = event.data.object
+    intent = event.data.object.to_dict()
     payment = _payment_of(intent)
     if payment is None or payment.status not in OPEN:
         return
@@ -193,7 +208,7 @@ def on_failed(event) -> None:
 
 def on_canceled(event) -> None:
     """`payment_intent.canceled`: the seats go back and the fan is told."""
-    payment = _payment_of(event.data.object)
+    payment = _payment_of(event.data.object.to_dict())
     if payment is not None and payment.status in OPEN:
         _release(payment)
 

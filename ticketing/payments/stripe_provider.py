@@ -86,7 +86,7 @@ def create_intent(payment) -> stripe.PaymentIntent:
             "currency": payment.currency.lower(),
             "metadata": {"payment_id": str(payment.pk), "hold_id": str(payment.hold_id)},
         },
-        options={"idempotency_key": f"payment-{payment.pk}-intent"},
+        options={"idempotency_key": f"payment-{payment.pk}-intent-{payment.attempts}"},
     )
 
 
