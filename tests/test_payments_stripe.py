@@ -17,6 +17,7 @@ from ticketing.outbox.models import Email
 from ticketing.payments import emails, services, stripe_provider
 from ticketing.payments.models import Payment, StripeEvent
 
+from . import payments_fixtures as fixtures
 from .checkout import run_concurrently
 from .payments_fixtures import (
     DECLINED_CARD,
@@ -25,15 +26,15 @@ from .payments_fixtures import (
     close_connections,
     deliver,
     intent_event,
-    localstripe_url,  # noqa: F401 (a fixture)
     payment_of,
     signed,
-    stripe_keys,  # noqa: F401 (a fixture)
-    stripe_webhooks,  # noqa: F401 (a fixture)
     wait_for,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+localstripe_url = fixtures.localstripe_url
+stripe_keys, stripe_webhooks = fixtures.stripe_keys, fixtures.stripe_webhooks
 
 
 def start(client, hold, name="Ada Lovelace", email="ada@example.com"):
@@ -66,7 +67,7 @@ def test_without_keys_the_hold_page_offers_pay_at_the_venue(client):
     assert start(client, hold).status_code == 409  # no card payments without the keys
 
 
-def test_hold_page_goes_to_card_payment_and_only_that_page_loads_stripe(client, stripe_keys):  # noqa: F811
+def test_hold_page_goes_to_card_payment_and_only_that_page_loads_stripe(client, stripe_keys):
     _, _, hold = a_hold()
     hold_page = client.get(f"/holds/{hold.token}/")
     assert "Continue to payment" in hold_page.content.decode()
@@ -90,7 +91,7 @@ def test_hold_page_goes_to_card_payment_and_only_that_page_loads_stripe(client, 
     assert Payment.objects.get().intent_id == payment.intent_id
 
 
-def test_paid_by_card_the_webhook_confirms_the_order_and_sends_its_tickets(stripe_webhooks):  # noqa: F811
+def test_paid_by_card_the_webhook_confirms_the_order_and_sends_its_tickets(stripe_webhooks):
     client = Client()
     _, ga, hold = a_hold(quantity=2)
     start(client, hold)
@@ -110,7 +111,7 @@ def test_paid_by_card_the_webhook_confirms_the_order_and_sends_its_tickets(strip
     assert client.get(f"/pay/{hold.token}/")["Location"] == order.get_absolute_url()
 
 
-def test_a_declined_card_says_so_and_another_card_pays(stripe_webhooks):  # noqa: F811
+def test_a_declined_card_says_so_and_another_card_pays(stripe_webhooks):
     client = Client()
     _, ga, hold = a_hold(quantity=1)
     start(client, hold)
@@ -132,7 +133,7 @@ def _paid_intent(client, hold) -> str:
     return payment_of(hold).intent_id
 
 
-def test_a_webhook_delivered_twice_acts_once(stripe_keys):  # noqa: F811
+def test_a_webhook_delivered_twice_acts_once(stripe_keys):
     client = Client()
     _, ga, hold = a_hold(quantity=2)
     event = intent_event(_paid_intent(client, hold))
@@ -144,7 +145,7 @@ def test_a_webhook_delivered_twice_acts_once(stripe_keys):  # noqa: F811
 
 
 @pytest.mark.postgres
-def test_the_same_event_delivered_twice_at_once_acts_once(stripe_keys):  # noqa: F811
+def test_the_same_event_delivered_twice_at_once_acts_once(stripe_keys):
     client = Client()
     _, ga, hold = a_hold(quantity=2)
     event = intent_event(_paid_intent(client, hold))
@@ -160,7 +161,7 @@ def test_the_same_event_delivered_twice_at_once_acts_once(stripe_keys):  # noqa:
     assert Email.objects.filter(kind="order_confirmation").count() == 1
 
 
-def test_a_webhook_that_overtakes_the_api_call_still_confirms_the_order(stripe_keys):  # noqa: F811
+def test_a_webhook_that_overtakes_the_api_call_still_confirms_the_order(stripe_keys):
     # Our row exists, Stripe has the paid intent, but the answer to our create call has not been
     # recorded yet (no intent id on the row): the event finds the payment by its metadata.
     client = Client()
@@ -182,9 +183,9 @@ def test_a_webhook_that_overtakes_the_api_call_still_confirms_the_order(stripe_k
     assert payment.order == order
 
 
-def test_a_lapsed_window_releases_the_seats_and_a_late_payment_is_refunded(stripe_keys):  # noqa: F811
+def test_a_lapsed_window_releases_the_seats_and_a_late_payment_is_refunded(stripe_keys):
     client = Client()
-    event, ga, hold = a_hold(capacity=2, quantity=2)
+    _, ga, hold = a_hold(capacity=2, quantity=2)
     intent_id = _paid_intent(client, hold)  # the fan paid, the webhook is slow
     mail.outbox.clear()
 
@@ -212,7 +213,7 @@ def test_a_lapsed_window_releases_the_seats_and_a_late_payment_is_refunded(strip
     assert client.get(f"/pay/{hold.token}/status").json() == {"status": "refunded"}
 
 
-def test_a_payment_that_never_completes_gives_its_seats_back_when_the_fan_looks(stripe_keys):  # noqa: F811
+def test_a_payment_that_never_completes_gives_its_seats_back_when_the_fan_looks(stripe_keys):
     client = Client()
     _, ga, hold = a_hold(quantity=2)
     start(client, hold)
@@ -228,7 +229,7 @@ def test_a_payment_that_never_completes_gives_its_seats_back_when_the_fan_looks(
 @pytest.mark.parametrize("header", ["", "t=1,v1=00", "wrong-secret", "stale"])
 def test_a_webhook_whose_signature_does_not_verify_is_refused_and_changes_nothing(
     stripe_keys,
-    header,  # noqa: F811
+    header,
 ):
     client = Client()
     _, ga, hold = a_hold(quantity=2)
