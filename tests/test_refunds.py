@@ -149,20 +149,25 @@ def test_postponing_emails_every_fan_and_refunds_on_request_within_the_window(
     fan_page = client.get(second.get_absolute_url()).content.decode()
     request = reverse("refunds:request", args=[second.code, second.access_key])
     assert request in fan_page and "Ask for a refund" in fan_page
-    answer = client.post(request, {"lang": "en"})
+    assert 'name="confirm"' in fan_page
+    unconfirmed = client.post(request, {"lang": "en"})
+    assert unconfirmed.status_code == 409 and "tick the box" in unconfirmed.content.decode()
+    assert Refund.objects.count() == 0
+    answer = client.post(request, {"lang": "en", "confirm": "yes"})
     assert answer.status_code == 302
     ga.refresh_from_db()
     assert ga.sold == 3  # the fan's two seats back on sale
     assert Order.objects.get(pk=second.pk).state == "cancelled"
     assert Refund.objects.get(order=second).amount == 5000
-    assert client.post(request).status_code == 409  # asked twice: nothing left, nothing moves
+    again = client.post(request, {"confirm": "yes"})
+    assert again.status_code == 409  # asked twice: nothing left, nothing moves
     assert Refund.objects.count() == 1
 
     Postponement.objects.update(refunds_until=timezone.now() - dt.timedelta(minutes=1),
                                 created_at=timezone.now() - dt.timedelta(days=8))  # fmt: skip
     late = reverse("refunds:request", args=[order.code, order.access_key])
     assert late not in client.get(order.get_absolute_url()).content.decode()
-    refused = client.post(late)
+    refused = client.post(late, {"confirm": "yes"})
     assert refused.status_code == 409
     assert "Frist" in refused.content.decode()  # the fan's language: the window has ended
     assert Refund.objects.filter(order=order).count() == 0

@@ -5,7 +5,8 @@ from ticketing.orders.errors import CheckoutError
 
 
 class RefundRefused(CheckoutError):
-    """`nothing_to_refund`, `not_postponed`, `refund_window_closed`, `order_cancelled` (409)."""
+    """`nothing_to_refund`, `not_postponed`, `refund_window_closed`, `order_cancelled`,
+    `not_confirmed` (409)."""
 
     code = "refund_refused"
     status = 409

@@ -6,6 +6,7 @@ carries any authority here; the order's secret access key in the URL is what is 
 
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,10 @@ def request_refund(request, code, access_key):
     language = request_language(request, order.language)
     try:
         with translation.override(language):
+            if request.POST.get("confirm") != "yes":  # the page's checkbox (browsers enforce it)
+                raise RefundRefused(
+                    _("Please tick the box to confirm the refund."), code="not_confirmed"
+                )
             services.request_postponement_refund(order)
     except RefundRefused as error:
         context = {"order": order, "error": error.message}
