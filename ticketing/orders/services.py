@@ -513,7 +513,10 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, now, confirmation=False)
+        # Paid at the venue, as ever: a card provider's default would refuse an order it did
+        # not take the money for.
+        venue = payments.PayAtVenue.key
+        return _convert(hold, name, email, now, payment_provider=venue, confirmation=False)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
