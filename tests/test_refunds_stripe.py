@@ -221,3 +221,31 @@ def test_a_refund_webhook_through_the_http_endpoint_updates_the_state(client, sh
     assert bad.status_code == 400
     refund.refresh_from_db()
     assert refund.state == "succeeded"  # nothing changed
+
+
+def test_cancelling_without_a_refund_never_keeps_a_card_payment(client, show, intents):
+    from django.urls import reverse
+
+    from ticketing.events.models import Membership
+
+    from .conftest import make_staff
+
+    event, ga = show
+    (order,) = card_orders(ga, 1, intents, quantity=2)
+    client.force_login(make_staff("m", event.artist.promoter, Membership.Role.MANAGER))
+    orders = reverse("admin:orders_order_changelist")
+    done = client.post(orders, {"action": "cancel_orders", "_selected_action": [order.pk]},
+                       follow=True)  # fmt: skip
+    assert "1 order(s) paid by card were left as they are" in done.content.decode()
+    assert Order.objects.get(pk=order.pk).state == "confirmed"
+
+    events = reverse("admin:events_event_changelist")
+    page = client.post(events, {"action": "cancel", "_selected_action": [event.pk],
+                                "post": "yes", "orders": "cancel"})  # fmt: skip
+    assert page.status_code == 200
+    assert "1 of these orders were paid by card: refund every order" in page.content.decode()
+    assert Event.objects.get(pk=event.pk).status == "scheduled"
+    assert (
+        Order.objects.get(pk=order.pk).state == "confirmed"
+        and stripe_refunds(intents[order.pk]) == []
+    )

@@ -181,7 +181,7 @@ class CancelEventsForm(forms.Form):
             ("cancel", "Cancel every order (its seats go back) and email each fan"),
             refunds_admin.REFUND_EVERY_ORDER,
         ],
-        initial="cancel",
+        initial=refunds_admin.REFUND_EVERY_ORDER[0],  # cancelling alone keeps card payments
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
@@ -324,6 +324,8 @@ class EventAdmin(PromoterScopedAdmin):
         happens to the orders. Again on events already cancelled, it cancels the orders left."""
         events = self.editable(request, queryset).select_related("artist", "venue")
         form = CancelEventsForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid() and form.cleaned_data["orders"] == "cancel":
+            refunds_admin.refuse_cancelling_card_payments(form, events)
         if form.is_valid() and form.cleaned_data["orders"] == refunds_admin.REFUND_EVERY_ORDER[0]:
             count = services.cancel_events(events)
             started = refunds_admin.start_refund_jobs(

@@ -72,8 +72,19 @@ class OrderAdmin(OrderRefundsMixin, PromoterScopedAdmin):
 
     @admin.action(description="Cancel selected orders (seats go back)", permissions=["change"])
     def cancel_orders(self, request, queryset):
-        cancelled = sum(services.cancel_order(order) for order in self.editable(request, queryset))
+        chosen = self.editable(request, queryset)
+        # Cancelling keeps the money: an order paid by card is refunded instead ("Refund…").
+        paid_by_card = chosen.filter(payment_provider="stripe", payment_status="paid")
+        unpaid = chosen.exclude(payment_provider="stripe", payment_status="paid")
+        cancelled = sum(services.cancel_order(order) for order in unpaid)
         self.message_user(request, f"{cancelled} order(s) cancelled.", messages.WARNING)
+        if skipped := paid_by_card.filter(state=Order.State.CONFIRMED).count():
+            self.message_user(
+                request,
+                f"{skipped} order(s) paid by card were left as they are: refund them instead "
+                "(Refund… on the order), so the fan gets the money back.",
+                messages.ERROR,
+            )
 
     @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
 from ticketing.events.money import format_money, from_minor
-from ticketing.orders.models import Ticket
+from ticketing.orders.models import Order, Ticket
 
 from . import jobs, services
 from .errors import RefundRefused
@@ -169,6 +169,18 @@ def start_refund_jobs(model_admin, request, events, note: str) -> list[RefundJob
         jobs.kick(job.pk)
         started.append(job)
     return started
+
+
+def refuse_cancelling_card_payments(form, events) -> None:
+    """Cancelling alone would keep the fans' card payments: then only refunding is offered."""
+    paid = Order.objects.filter(event__in=events, state=Order.State.CONFIRMED,
+                                payment_provider="stripe", payment_status="paid")  # fmt: skip
+    if paid.exists():
+        form.add_error(
+            "orders",
+            f"{paid.count()} of these orders were paid by card: refund every order, so that "
+            "their fans get their money back.",
+        )
 
 
 def refund_jobs_url(started: list[RefundJob]) -> str:
