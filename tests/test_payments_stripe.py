@@ -253,3 +253,10 @@ def test_a_webhook_whose_signature_does_not_verify_is_refused_and_changes_nothin
     assert response.status_code == 400
     assert not StripeEvent.objects.exists() and not Order.objects.exists()
     assert payment_of(hold).status == "pending" and sold(ga) == (0, 2)
+
+
+def test_the_payment_page_speaks_the_fans_language(client, stripe_keys):
+    _, _, hold = a_hold()
+    client.post(f"/pay/{hold.token}/start", {"name": "Ada", "email": "a@example.com", "lang": "de"})
+    page = client.get(f"/pay/{hold.token}/").content.decode()
+    assert "Mit Karte bezahlen" in page and "50,00" in page
