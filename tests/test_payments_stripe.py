@@ -260,3 +260,14 @@ def test_the_payment_page_speaks_the_fans_language(client, stripe_keys):
     client.post(f"/pay/{hold.token}/start", {"name": "Ada", "email": "a@example.com", "lang": "de"})
     page = client.get(f"/pay/{hold.token}/").content.decode()
     assert "Mit Karte bezahlen" in page and "50,00" in page
+
+
+def test_the_minutely_sweep_closes_lapsed_payments(stripe_keys):
+    from ticketing.payments.handlers import sweep_payments
+
+    _, ga, hold = a_hold(quantity=2)
+    start(Client(), hold)
+    assert sweep_payments({}, None) == {"closed": 0, "refunds": 0}
+    lapse(hold)
+    assert sweep_payments({}, None) == {"closed": 1, "refunds": 0}
+    assert payment_of(hold).status == "canceled" and sold(ga) == (0, 0)
