@@ -116,7 +116,8 @@ def _against_stripe(order) -> list[Difference]:
         intent = stripe_provider.client().v1.payment_intents.retrieve(intent_id)
         theirs = {r.id: r for r in providers.stripe_refunds_of(intent_id)}
     except (stripe.StripeError, LookupError) as error:
-        return [Difference(order.code, "stripe_unreachable", intent_id_or_none(order), str(error))]
+        intent = intent_id_or_none(order)
+        return [Difference(order.code, "stripe_lookup_failed", intent, str(error))]
     total = to_minor(order.total, order.currency)
     # What the intent took (`amount_received`; localstripe leaves it out, its charge has it).
     facts = intent.to_dict()
