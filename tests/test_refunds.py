@@ -276,3 +276,23 @@ def test_a_new_date_before_sales_open_is_refused_with_a_message(client, sale):
     assert "The new start must come after sales open" in page.content.decode()
     assert Event.objects.get(pk=event.pk).status == "scheduled"
     assert Postponement.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_started_job_runs_in_a_thread_off_the_request(sale, settings):
+    import time
+
+    from ticketing.refunds import jobs
+
+    settings.OUTBOX_PROMPT = "thread"  # the dev server's and gunicorn's way
+    event = sale["event"]
+    Event.objects.filter(pk=event.pk).update(status="cancelled")
+    event.refresh_from_db()
+    job = services.start_refund_job(event)
+    jobs.kick(job.pk)  # outside a transaction: at once, in a thread
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and RefundJob.objects.get(pk=job.pk).state != "done":
+        time.sleep(0.1)
+    assert RefundJob.objects.get(pk=job.pk).state == "done"
+    assert Order.objects.get(pk=sale["order"].pk).state == "cancelled"
