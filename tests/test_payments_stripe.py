@@ -271,3 +271,34 @@ def test_the_minutely_sweep_closes_lapsed_payments(stripe_keys):
     lapse(hold)
     assert sweep_payments({}, None) == {"closed": 1, "refunds": 0}
     assert payment_of(hold).status == "canceled" and sold(ga) == (0, 0)
+
+
+def test_a_card_that_asks_for_3d_secure_pays_once_the_fan_authenticates(stripe_webhooks):
+    import json
+    import urllib.request
+
+    client = Client()
+    _, ga, hold = a_hold(quantity=1)
+    start(client, hold)
+    answer = pay(client, hold, "4000002500003155")  # localstripe: needs authentication
+    assert answer.status_code == 200
+    assert answer.json()["intent_status"] == "requires_action"
+    assert sold(ga) == (0, 1)
+    # What Stripe.js's confirmCardPayment does in the browser when the fan completes 3-D Secure.
+    payment = payment_of(hold)
+    body = json.dumps(
+        {"key": fixtures.PUBLISHABLE, "client_secret": answer.json()["client_secret"]}
+    )
+    request = urllib.request.Request(  # noqa: S310 (localstripe on 127.0.0.1)
+        f"{stripe_webhooks_base()}/v1/payment_intents/{payment.intent_id}/_authenticate?success=true",
+        data=body.encode(), method="POST", headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+    wait_for(lambda: payment_of(hold).status == "succeeded")
+    assert Order.objects.get(hold=hold).payment_status == "paid" and sold(ga) == (1, 0)
+
+
+def stripe_webhooks_base():
+    from django.conf import settings
+
+    return settings.STRIPE_API_BASE
