@@ -181,8 +181,11 @@ def test_cancelling_with_refund_every_order_runs_a_job_with_progress(
         buy(ga, 1, f"fan{n}@example.com")
     Email.objects.all().delete()
     client.force_login(make_staff("m", sale["promoter"], Membership.Role.MANAGER))
+    services.refund_tickets(sale["order"], [sale["order"].tickets.first().pk], reason="one")
     form = {"action": "cancel", "_selected_action": [event.pk]}
-    assert "Refund every order" in client.post(EVENTS, form).content.decode()
+    confirmation = client.post(EVENTS, form).content.decode()
+    assert "Refund every order" in confirmation
+    assert "<td>5</td>" in confirmation and "<td>6</td>" in confirmation  # tickets left: 2 + 4
     with django_capture_on_commit_callbacks(execute=True):  # OUTBOX_PROMPT=inline: runs now
         done = client.post(EVENTS, {**form, "post": "yes", "orders": "refund",
                                     "note": "Sorry"}, follow=True)  # fmt: skip
@@ -198,6 +201,7 @@ def test_cancelling_with_refund_every_order_runs_a_job_with_progress(
     ga.refresh_from_db()
     assert ga.sold == 0
     assert Email.objects.filter(kind="event_cancelled_refunded").count() == 5
+    assert Refund.objects.filter(order__event=event).count() == 6  # the earlier one, and 5
 
 
 def test_a_job_interrupted_halfway_and_resumed_refunds_each_order_once(sale):

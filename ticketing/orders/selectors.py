@@ -167,7 +167,10 @@ def confirmed_orders_by_event(events) -> dict[int, dict]:
     rows = (
         Order.objects.filter(event__in=events, state=Order.State.CONFIRMED)
         .values("event_id")
-        .annotate(orders=Count("pk", distinct=True), tickets=Count("tickets"))
+        .annotate(
+            orders=Count("pk", distinct=True),
+            tickets=Count("tickets", filter=Q(tickets__voided_at__isnull=True)),  # not refunded
+        )
         .order_by()
     )
     return {row.pop("event_id"): row for row in rows}
