@@ -300,3 +300,36 @@ def test_a_started_job_runs_in_a_thread_off_the_request(sale, settings):
         time.sleep(0.1)
     assert RefundJob.objects.get(pk=job.pk).state == "done"
     assert Order.objects.get(pk=sale["order"].pk).state == "cancelled"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_seat_a_partial_refund_returns_goes_to_exactly_one_of_the_fans_waiting():
+    from ticketing.orders import services as order_services
+    from ticketing.orders.errors import NotEnoughTickets
+
+    from .checkout import run_concurrently
+
+    _, (ga,), _ = event_on_sale("sold", capacities=(3,))
+    order = buy(ga, 3, "ada@example.com")  # sold out
+    ticket = order.tickets.first()
+
+    def buyer():
+        return order_services.create_hold([{"ticket_type": ga.pk, "quantity": 1}])
+
+    def refund():
+        return services.refund_tickets(order, [ticket.pk], reason="one seat back")
+
+    results = run_concurrently([refund, refund] + [buyer] * 8)
+    assert sum(isinstance(r, Refund) for r in results[:2]) == 1  # the other: already refunded
+    assert all(isinstance(r, RefundRefused) for r in results[:2] if not isinstance(r, Refund))
+    errors = [r for r in results[2:] if isinstance(r, BaseException)]
+    assert all(isinstance(error, NotEnoughTickets) for error in errors)
+    holds = [r for r in results[2:] if not isinstance(r, BaseException)]
+    assert len(holds) <= 1  # the one seat, to one fan
+    if not holds:  # every fan asked before the seat was back: the next one gets it
+        holds.append(buyer())
+    with pytest.raises(NotEnoughTickets):
+        buyer()  # and only that one
+    ga.refresh_from_db()
+    assert (ga.sold, ga.held, ga.capacity) == (2, 1, 3)
