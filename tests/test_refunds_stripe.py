@@ -69,7 +69,9 @@ def test_a_partial_refund_of_a_card_payment_returns_one_seat(
     assert reconcile.report() == []  # 75.00 paid, 25.00 back, two valid tickets worth 50.00
 
 
-def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_once(show, intents):
+def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_once(
+    client, show, intents
+):
     event, ga = show
     orders = card_orders(ga, 50, intents)
     Event.objects.filter(pk=event.pk).update(status="cancelled")
@@ -100,6 +102,8 @@ def test_a_cancelled_events_50_orders_interrupted_and_resumed_are_each_refunded_
     ga.refresh_from_db()
     assert ga.sold == 0
     assert reconcile.report() == []
+    fan_page = client.get(orders[0].get_absolute_url() + "?lang=en").content.decode()
+    assert "Cancelled order" in fan_page and "Refunded: €25.00." in fan_page
 
 
 def refund_event(kind, remote_id, status, refund_id=None):
