@@ -55,6 +55,7 @@ def expect_tickets(page, count):
 
 def test_from_the_widget_through_a_card_payment_to_qr_tickets(stripe_webhooks, page):
     page = hold_from_the_widget(page, stripe_webhooks.url)
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^1[45]:\d\d$"))  # the window
     enter_card(page, fixtures.GOOD_CARD)
     expect(page.get_by_role("status")).to_have_text("Payment processing…")  # the webhook is due
     expect_tickets(page, 2)

@@ -80,6 +80,7 @@ def pay(request, token):
         "open": payment.status in services.OPEN,
         "total": total,
         "currency": currency,
+        "expires_at_ms": int(hold.expires_at.timestamp() * 1000),
         "stripe_js_url": settings.STRIPE_JS_URL,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     }
