@@ -302,3 +302,22 @@ def stripe_webhooks_base():
     from django.conf import settings
 
     return settings.STRIPE_API_BASE
+
+
+def test_a_cancelled_intent_releases_the_seats_unless_it_was_a_declined_cards(stripe_keys):
+    client = Client()
+    _, ga, hold = a_hold(quantity=2)
+    start(client, hold)
+    declined_intent = payment_of(hold).intent_id
+    assert pay(client, hold, DECLINED_CARD).status_code == 402
+    # We cancelled the declined card's intent; Stripe tells us so: the payment stays open.
+    event = intent_event(declined_intent, "payment_intent.canceled")
+    assert deliver(client, event).status_code == 200
+    assert payment_of(hold).status == "pending" and sold(ga) == (0, 2)
+
+    # The current intent cancelled (in Stripe's dashboard): the seats go back, the fan is told.
+    current = payment_of(hold).intent_id
+    stripe_provider.cancel_intent(current)
+    assert deliver(client, intent_event(current, "payment_intent.canceled")).status_code == 200
+    assert payment_of(hold).status == "canceled" and sold(ga) == (0, 0)
+    assert Email.objects.filter(kind=emails.PAYMENT_RELEASED).count() == 1

@@ -121,7 +121,7 @@ def _next_attempt(payment: Payment, error: str) -> None:
         attempts=payment.attempts,
         last_error=error[:500],
     )
-    stripe_provider.cancel_intent(payment.__class__(pk=payment.pk, intent_id=declined))
+    stripe_provider.cancel_intent(declined)
 
 
 def payment_for_hold(token: str, now=None) -> Payment:
@@ -207,9 +207,12 @@ def on_failed(event) -> None:
 
 
 def on_canceled(event) -> None:
-    """`payment_intent.canceled`: the seats go back and the fan is told."""
-    payment = _payment_of(event.data.object.to_dict())
-    if payment is not None and payment.status in OPEN:
+    """`payment_intent.canceled` (in Stripe's dashboard, say): the seats go back and the fan is
+    told."""
+    intent = event.data.object.to_dict()
+    payment = _payment_of(intent)
+    # Only the payment's current intent: the one of a declined card is cancelled by us.
+    if payment is not None and payment.status in OPEN and payment.intent_id == intent["id"]:
         _release(payment)
 
 
@@ -242,7 +245,7 @@ def close_lapsed(payment_id: int, now=None) -> bool:
             return False
         _release(payment)
     if payment.intent_id:
-        stripe_provider.cancel_intent(payment)
+        stripe_provider.cancel_intent(payment.intent_id)
     return True
 
 

@@ -104,11 +104,11 @@ def confirm_with_card_token(payment, card_token: str) -> stripe.PaymentIntent:
     return stripe_client.v1.payment_intents.confirm(payment.intent_id)
 
 
-def cancel_intent(payment) -> None:
+def cancel_intent(intent_id: str) -> None:
     """Cancel an unpaid PaymentIntent so the fan can no longer pay it; an intent that already
     succeeded or is gone is left alone (its webhook decides)."""
     with suppress(stripe.InvalidRequestError):
-        client().v1.payment_intents.cancel(payment.intent_id)
+        client().v1.payment_intents.cancel(intent_id)
 
 
 def refund(payment, amount_minor: int, *, reason: str, idempotency_key: str, metadata=None):
