@@ -100,8 +100,8 @@ def deliver(client, event: dict):
     )  # fmt: skip
 
 
-def a_hold(capacity=10, quantity=2, **fields):
-    event, (ga,), _ = event_on_sale(capacities=(capacity,), **fields)
+def a_hold(slug="alpha", *, capacity=10, quantity=2, **fields):
+    event, (ga,), _ = event_on_sale(slug, capacities=(capacity,), **fields)
     hold = orders.create_hold([{"ticket_type": ga.pk, "quantity": quantity}])
     return event, ga, hold
 

@@ -321,3 +321,16 @@ def test_a_cancelled_intent_releases_the_seats_unless_it_was_a_declined_cards(st
     assert deliver(client, intent_event(current, "payment_intent.canceled")).status_code == 200
     assert payment_of(hold).status == "canceled" and sold(ga) == (0, 0)
     assert Email.objects.filter(kind=emails.PAYMENT_RELEASED).count() == 1
+
+
+def test_the_back_office_shows_each_promoter_its_own_payments(stripe_keys, promoter_a, manager_a):
+    ours = promoter_a["events"][0]
+    ours_hold = orders.create_hold([{"ticket_type": ours.ticket_types.get().pk, "quantity": 1}])
+    _, _, theirs = a_hold("bravo")
+    start(Client(), ours_hold)
+    start(Client(), theirs)
+    staff = Client()
+    staff.force_login(manager_a)
+    listing = staff.get("/admin/payments/payment/").content.decode()
+    assert payment_of(ours_hold).intent_id in listing and "25.00 EUR" in listing
+    assert payment_of(theirs).intent_id not in listing
