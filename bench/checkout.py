@@ -3,6 +3,7 @@
 
     flock /tmp/bench.lock .venv/bin/python -m bench.checkout
     flock /tmp/bench.lock .venv/bin/python -m bench.checkout --profile   # where the time goes
+    flock /tmp/bench.lock .venv/bin/python -m bench.checkout --paid      # card payments
 
 Two scenarios, each the median of 3 runs against a fresh ticket type, on 2 and on 4 workers:
 
@@ -283,6 +284,11 @@ def main() -> None:
     setup_django(database_url)
     if "--profile" in sys.argv:
         profile_hold_path()
+        return
+    if "--paid" in sys.argv:
+        from bench.checkout_paid import paid_path
+
+        paid_path(database_url)
         return
     for workers in WORKERS:
         server_env = {"DATABASE_URL": database_url, **SERVER_ENV}

@@ -140,6 +140,18 @@ def test_a_cancelled_ticket_is_refused_and_in_the_revocation_list(door):
     assert {"event": door["event"].pk, "secret": ticket.secret} in bundle["revoked"]
 
 
+def test_a_ticket_refunded_on_its_own_is_refused_and_revoked_while_its_order_stands(door):
+    order, (refunded, kept) = sell(door["event"], 2)
+    orders.void_tickets(order, [refunded.pk], restock=True)
+    _, body = scan(door["token"], door["event"], refunded.signed_secret)
+    assert body["result"] == "cancelled"
+    _, body = scan(door["token"], door["event"], kept.signed_secret)
+    assert body["result"] == "valid"
+    _, bundle = api("get", "bundle", door["token"])
+    assert {"event": door["event"].pk, "secret": refunded.secret} in bundle["revoked"]
+    assert {"event": door["event"].pk, "secret": kept.secret} not in bundle["revoked"]
+
+
 def test_forged_and_foreign_codes_are_not_ours(door):
     _, (ticket,) = sell(door["event"])
     code = ticket.signed_secret

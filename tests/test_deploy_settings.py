@@ -66,3 +66,37 @@ def test_collectstatic_to_s3_matches_the_packaged_manifest(aws):
     head = s3.head_object(Bucket="ticketing-static-test", Key=f"static/{hashed}")
     assert head["CacheControl"] == "public, max-age=31536000, immutable"
     assert head["ContentType"] == "text/css"
+
+
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    duplicated = sorted({key for key in keys if keys.count(key) > 1})
+    assert not duplicated, f"zappa_settings.json repeats {duplicated} in one object"
+    return dict(pairs)
+
+
+# What runs on a schedule in every stage: a key written twice in one event would silently drop
+# one of them (JSON keeps the last), as it once dropped the notify-me schedule.
+SCHEDULED = {
+    "ticketing.orders.handlers.expire_holds",
+    "ticketing.notify.handlers.notify_subscribers",
+    "ticketing.outbox.handlers.send_outbox",
+    "ticketing.refunds.handlers.resume_refund_jobs",
+    "ticketing.payments.handlers.sweep_payments",
+    "ticketing.refunds.handlers.reconcile_payments",
+}
+
+
+def test_every_stage_schedules_each_periodic_job_once_and_each_exists():
+    from django.utils.module_loading import import_string
+
+    stages = json.loads(
+        (ROOT / "zappa_settings.json").read_text(), object_pairs_hook=_no_duplicate_keys
+    )
+    for stage in ("dev", "production"):
+        scheduled = [
+            event["function"] for event in stages[stage]["events"] if "expression" in event
+        ]
+        assert sorted(scheduled) == sorted(SCHEDULED), stage
+        for function in scheduled:
+            assert callable(import_string(function))

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "axes",
     "ticketing.checkin",
     "ticketing.queue",
+    "ticketing.refunds",
+    "ticketing.payments",
     "widget",
     "django.contrib.sitemaps",
 ]
@@ -289,7 +291,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Dotted paths of payment providers (ticketing/orders/payments.py); the first is the default.
-PAYMENT_PROVIDERS = ["ticketing.orders.payments.PayAtVenue"]
+PAYMENT_PROVIDERS = [
+    "ticketing.payments.stripe_provider.StripeCard",  # offered only with its three keys set
+    "ticketing.orders.payments.PayAtVenue",
+]
+# Card payments (ticketing/payments): Stripe's keys from the environment (Secrets Manager on
+# Lambda); STRIPE_API_BASE / STRIPE_JS_URL point tests at localstripe.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_TIMEOUT = 8  # seconds per Stripe call on a fan's request
+STRIPE_MAX_NETWORK_RETRIES = 1
+# How long a hold stays while its fan pays by card (from the start of the payment).
+PAYMENT_WINDOW_MINUTES = int(os.environ.get("PAYMENT_WINDOW_MINUTES", "15"))
 # The public origin, e.g. https://tickets.example.com: every absolute link in emails, API answers
 # and embed snippets starts with it, never with a request's Host (ticketing/site.py). Required
 # with DEBUG off (`check --deploy`).

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("ticketing.orders.urls")),
     path("", include("ticketing.fans.urls")),
     path("", include("ticketing.notify.urls")),
+    path("", include("ticketing.refunds.urls")),
+    path("", include("ticketing.payments.urls")),
     path("api/v1/", include("ticketing.orders.api_urls")),
     # Door check-in: the scanner page and its API (device tokens, no cookies).
     path("checkin/", include("ticketing.checkin.urls")),

@@ -65,8 +65,14 @@ def allows_reentry(event) -> bool:
         return False
 
 
-def valid_ticket_q() -> Q:
-    return Q(order__state=Order.State.CONFIRMED)
+def valid_ticket_q(prefix: str = "") -> Q:
+    """Tickets that admit: of a confirmed order, and not refunded on their own (a partial
+    refund voids some tickets of an order that stays confirmed)."""
+    return Q(**{f"{prefix}order__state": Order.State.CONFIRMED, f"{prefix}voided_at": None})
+
+
+def is_valid(ticket) -> bool:
+    return ticket.order.state == Order.State.CONFIRMED and ticket.voided_at is None
 
 
 # --- JSON for the scanner ------------------------------------------------------------------
@@ -98,7 +104,7 @@ def check_in_json(check_in) -> dict | None:
 
 
 def _ticket_state(ticket) -> str:
-    return "valid" if ticket.order.state == Order.State.CONFIRMED else "cancelled"
+    return "valid" if is_valid(ticket) else "cancelled"
 
 
 def bundle(device, event=None, now=None) -> dict:
@@ -146,9 +152,7 @@ def bundle(device, event=None, now=None) -> dict:
             for e in events
         ],
         "revoked": [
-            {"event": t.order.event_id, "secret": t.secret}
-            for t in tickets
-            if t.order.state != Order.State.CONFIRMED
+            {"event": t.order.event_id, "secret": t.secret} for t in tickets if not is_valid(t)
         ],
         "checked_in": [
             {"event": t.order.event_id, "secret": t.secret, **check_in_json(t.check_in)}
@@ -221,10 +225,8 @@ def ticket_type_counts(event) -> list[dict]:
     rows = (
         TicketType.objects.filter(event=event)
         .annotate(
-            n_sold=Count("tickets", filter=Q(tickets__order__state=Order.State.CONFIRMED)),
-            n_checked_in=Count(
-                "tickets__check_in", filter=Q(tickets__order__state=Order.State.CONFIRMED)
-            ),
+            n_sold=Count("tickets", filter=valid_ticket_q("tickets__")),
+            n_checked_in=Count("tickets__check_in", filter=valid_ticket_q("tickets__")),
         )
         .order_by("pk")
     )

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ticketing.orders import ticket_codes
-from ticketing.orders.models import Order, Ticket
+from ticketing.orders.models import Ticket
 
 from . import selectors
 from .errors import DeviceNotAuthorized, PairingCodeInvalid
@@ -180,7 +180,7 @@ def _judge(device, event, ticket, scanned_at) -> tuple[str, CheckIn | None]:
         return Result.UNKNOWN, None
     if ticket.order.event_id != event.pk:
         return Result.WRONG_EVENT, None
-    if ticket.order.state != Order.State.CONFIRMED:
+    if not selectors.is_valid(ticket):
         return Result.CANCELLED, None
     check_in = _admit(ticket, event, device, scanned_at)
     if check_in:

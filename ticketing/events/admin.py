@@ -28,6 +28,7 @@ from ticketing.orders import selectors as order_selectors
 from ticketing.orders import services as order_services
 from ticketing.orders.models import Order
 from ticketing.orders.selectors import LIVE_WINDOWS, live_inventory, recent_sales
+from ticketing.refunds import admin as refunds_admin
 from widget.snippets import artist_snippets
 
 from . import services
@@ -174,11 +175,13 @@ class EventListFilter(admin.RelatedOnlyFieldListFilter):
 class CancelEventsForm(forms.Form):
     """The cancel action's confirmation: what happens to the events' orders."""
 
-    # Refunding every order joins these choices with card payments (ticketing/payments).
     orders = forms.ChoiceField(
         label="Their orders",
-        choices=[("cancel", "Cancel every order (its seats go back) and email each fan")],
-        initial="cancel",
+        choices=[
+            ("cancel", "Cancel every order (its seats go back) and email each fan"),
+            refunds_admin.REFUND_EVERY_ORDER,
+        ],
+        initial=refunds_admin.REFUND_EVERY_ORDER[0],  # cancelling alone keeps card payments
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
@@ -206,7 +209,7 @@ class EventAdmin(PromoterScopedAdmin):
     autocomplete_fields = ["artist", "tour", "venue"]
     list_select_related = ["artist", "venue"]
     inlines = [TicketTypeInline]
-    actions = ["publish", "unpublish", "cancel", "duplicate"]
+    actions = ["publish", "unpublish", "cancel", "postpone", "duplicate"]
     fieldsets = [
         (None, {"fields": ["artist", "tour", "venue", "name", "slug"]}),
         ("When", {"fields": ["starts_at", "doors_at", "on_sale_at", "off_sale_at"],
@@ -321,6 +324,22 @@ class EventAdmin(PromoterScopedAdmin):
         happens to the orders. Again on events already cancelled, it cancels the orders left."""
         events = self.editable(request, queryset).select_related("artist", "venue")
         form = CancelEventsForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid() and form.cleaned_data["orders"] == "cancel":
+            refunds_admin.refuse_cancelling_card_payments(form, events)
+        if form.is_valid() and form.cleaned_data["orders"] == refunds_admin.REFUND_EVERY_ORDER[0]:
+            count = services.cancel_events(events)
+            started = refunds_admin.start_refund_jobs(
+                self, request, events, form.cleaned_data["note"]
+            )
+            for event in events:
+                self.log_change(request, event, "Cancelled; refunding every order.")
+            self.message_user(
+                request,
+                f"{count} event(s) cancelled; refunding {sum(j.orders_total for j in started)} "
+                "order(s) in the background, each fan emailed.",
+                messages.WARNING,
+            )
+            return redirect(refunds_admin.refund_jobs_url(started))
         if form.is_valid():
             count = services.cancel_events(events)
             result = order_services.cancel_event_orders(events, note=form.cleaned_data["note"])
@@ -356,6 +375,10 @@ class EventAdmin(PromoterScopedAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/events/event/cancel_confirmation.html", context)
+
+    @admin.action(description="Postpone an event…", permissions=["change"])
+    def postpone(self, request, queryset):
+        return refunds_admin.postpone_view(self, request, queryset)
 
     @admin.action(description="Duplicate to other dates and venues…", permissions=["add"])
     def duplicate(self, request, queryset):

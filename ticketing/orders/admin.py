@@ -7,6 +7,7 @@ from ticketing.backoffice.exports import csv_writer
 from ticketing.backoffice.scoping import PromoterScopedAdmin, PromoterScopedInline, ReadOnly
 from ticketing.events.admin import EventListFilter
 from ticketing.events.money import format_money
+from ticketing.refunds.admin import OrderRefundsMixin, RefundInline
 
 from . import services
 from .models import Hold, HoldItem, Order, Ticket
@@ -29,7 +30,7 @@ class TicketInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(PromoterScopedAdmin):
+class OrderAdmin(OrderRefundsMixin, PromoterScopedAdmin):
     promoter_path = "event__artist__promoter"
     list_display = [
         "code", "name", "email", "event", "ticket_count", "total_display", "state",
@@ -49,7 +50,7 @@ class OrderAdmin(PromoterScopedAdmin):
     ]  # fmt: skip
     # Orders are records: staff may correct a fan's name or email, nothing else by hand.
     readonly_fields = [f for f in fields if f not in ("name", "email")]
-    inlines = [TicketInline]
+    inlines = [TicketInline, RefundInline]
     actions = ["cancel_orders", "export_csv"]
 
     def get_queryset(self, request):
@@ -71,8 +72,19 @@ class OrderAdmin(PromoterScopedAdmin):
 
     @admin.action(description="Cancel selected orders (seats go back)", permissions=["change"])
     def cancel_orders(self, request, queryset):
-        cancelled = sum(services.cancel_order(order) for order in self.editable(request, queryset))
+        chosen = self.editable(request, queryset)
+        # Cancelling keeps the money: an order paid by card is refunded instead ("Refund…").
+        paid_by_card = chosen.filter(payment_provider="stripe", payment_status="paid")
+        unpaid = chosen.exclude(payment_provider="stripe", payment_status="paid")
+        cancelled = sum(services.cancel_order(order) for order in unpaid)
         self.message_user(request, f"{cancelled} order(s) cancelled.", messages.WARNING)
+        if skipped := paid_by_card.filter(state=Order.State.CONFIRMED).count():
+            self.message_user(
+                request,
+                f"{skipped} order(s) paid by card were left as they are: refund them instead "
+                "(Refund… on the order), so the fan gets the money back.",
+                messages.ERROR,
+            )
 
     @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -212,13 +212,22 @@ class Order(OwnedFieldsMixin, models.Model):
         return reverse("orders:confirmation", args=[self.code, self.access_key])
 
 
-class Ticket(models.Model):
-    """One seat of an order. Its QR code carries its secret, signed with a ticket signing key."""
+class Ticket(OwnedFieldsMixin, models.Model):
+    """One seat of an order. Its QR code carries its secret, signed with a ticket signing key.
+
+    `voided_at` is the inventory's (see `ticketing.owned_fields`): set when the ticket is
+    refunded (`services.void_tickets`), after which its seat is no longer the order's."""
+
+    owned_fields = frozenset({"voided_at"})
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
     price = models.DecimalField(max_digits=10, decimal_places=2)
     secret = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OwnedFieldsQuerySet.as_manager()
+    inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
 
     class Meta:
         ordering = ["order_id", "ticket_type_id", "id"]

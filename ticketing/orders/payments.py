@@ -50,9 +50,12 @@ def providers() -> dict[str, PaymentProvider]:
 
 
 def provider_for(key: str | None, total: Decimal, currency: str) -> PaymentProvider | None:
-    """The provider named `key` (the default one when empty), if it can take this order."""
+    """The provider named `key` (when empty, the first that can take it), if it can take this
+    order: a card provider listed first leaves free tickets to the next one."""
     available = providers()
-    provider = available.get(key) if key else next(iter(available.values()), None)
+    if not key:
+        return next((p for p in available.values() if p.is_available(total, currency)), None)
+    provider = available.get(key)
     if provider is None or not provider.is_available(total, currency):
         return None
     return provider

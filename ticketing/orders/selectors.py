@@ -6,8 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -156,7 +167,10 @@ def confirmed_orders_by_event(events) -> dict[int, dict]:
     rows = (
         Order.objects.filter(event__in=events, state=Order.State.CONFIRMED)
         .values("event_id")
-        .annotate(orders=Count("pk", distinct=True), tickets=Count("tickets"))
+        .annotate(
+            orders=Count("pk", distinct=True),
+            tickets=Count("tickets", filter=Q(tickets__voided_at__isnull=True)),  # not refunded
+        )
         .order_by()
     )
     return {row.pop("event_id"): row for row in rows}
@@ -191,15 +205,29 @@ class Sales:
 
 
 def _tickets_of_the_order() -> Subquery:
-    """The number of tickets of the outer query's order, summed without joining the tickets
-    (which would repeat each order's total)."""
+    """The number of valid (not refunded) tickets of the outer query's order, summed without
+    joining the tickets (which would repeat each order's total)."""
     return Subquery(
-        Ticket.objects.filter(order=OuterRef("pk"))
+        Ticket.objects.filter(order=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
         .values("order")
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def _revenue_of_the_order() -> ExpressionWrapper:
+    """The outer query's order's total less what its refunded tickets were worth: what the
+    analytics count as revenue, and what `reconcile_payments` checks against the refunds."""
+    refunded = Subquery(
+        Ticket.objects.filter(order=OuterRef("pk"), voided_at__isnull=False)
+        .order_by()
+        .values("order")
+        .annotate(value=Sum("price"))
+        .values("value")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return ExpressionWrapper(F("total") - Coalesce(refunded, Value(Decimal(0))), money)
 
 
 def sales(
@@ -217,7 +245,7 @@ def sales(
         orders.filter(state=Order.State.CONFIRMED, created_at__gte=begin, created_at__lt=stop)
         .annotate(**{f"sales_{key}": SALES_KEYS[key] for key in by})
         .values(*(f"sales_{key}" for key in by), "currency")
-        .annotate(n=Count("pk"), tickets=Sum(tickets), revenue=Sum("total"))
+        .annotate(n=Count("pk"), tickets=Sum(tickets), revenue=Sum(_revenue_of_the_order()))
         .order_by()
     )
     found: dict[tuple, Sales] = {}
@@ -259,14 +287,14 @@ def live_inventory(event: Event, now=None) -> list[TicketTypeLive]:
 def recent_sales(orders: QuerySet[Order], now, windows=LIVE_WINDOWS) -> dict[int | None, Sales]:
     """Confirmed orders, tickets and revenue of the last `windows` minutes, and (None) in all;
     one query, by conditional aggregates per currency."""
-    tickets = _tickets_of_the_order()
+    tickets, revenue = _tickets_of_the_order(), _revenue_of_the_order()
     since = {minutes: Q(created_at__gt=now - dt.timedelta(minutes=minutes)) for minutes in windows}
     aggregates = {"orders_all": Count("pk"), "tickets_all": Sum(tickets),
-                  "revenue_all": Sum("total")}  # fmt: skip
+                  "revenue_all": Sum(revenue)}  # fmt: skip
     for minutes, recent in since.items():
         aggregates[f"orders_{minutes}"] = Count("pk", filter=recent)
         aggregates[f"tickets_{minutes}"] = Sum(tickets, filter=recent)
-        aggregates[f"revenue_{minutes}"] = Sum("total", filter=recent)
+        aggregates[f"revenue_{minutes}"] = Sum(revenue, filter=recent)
     rows = (
         orders.filter(state=Order.State.CONFIRMED, created_at__lte=now)
         .values("currency")

@@ -543,7 +543,10 @@ def issue_tickets(ticket_type: TicketType, quantity: int, *, name, email, now=No
         )
         HoldItem.objects.create(hold=hold, ticket_type=ticket_type, quantity=quantity)
         _take(ticket_type, quantity)
-        return _convert(hold, name, email, now, confirmation=False)
+        # Paid at the venue, as ever: a card provider's default would refuse an order it did
+        # not take the money for.
+        venue = payments.PayAtVenue.key
+        return _convert(hold, name, email, now, payment_provider=venue, confirmation=False)
 
 
 def _insert_with_unique_code(order: Order, attempts: int = 5) -> None:
@@ -584,7 +587,8 @@ def cancel_order(order: Order, now=None) -> bool:
         if order.state != Order.State.CONFIRMED:
             return False
         seats = (
-            order.tickets.values("ticket_type_id")
+            order.tickets.filter(voided_at__isnull=True)  # a refunded ticket's seat went already
+            .values("ticket_type_id")
             .annotate(count=Count("pk"))
             .order_by("ticket_type_id")
         )
@@ -596,6 +600,41 @@ def cancel_order(order: Order, now=None) -> bool:
             state=Order.State.CANCELLED, cancelled_at=now or timezone.now()
         )
     return True
+
+
+def void_tickets(order: Order, ticket_ids, *, restock: bool, now=None) -> list[int]:
+    """Void these tickets of a confirmed order (a refund): with `restock`, their seats go back
+    on sale. The order is cancelled once none of its tickets is left. Returns the ids voided now
+    (those already voided, or of another order, are left out). Runs in the caller's transaction,
+    if any; lock order as everywhere: the order row, then its ticket types (by id)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.state != Order.State.CONFIRMED:
+            return []
+        live = order.tickets.filter(voided_at__isnull=True)
+        ids = list(live.filter(pk__in=list(ticket_ids)).values_list("pk", flat=True))
+        if not ids:
+            return []
+        if restock:
+            seats = (
+                Ticket.objects.filter(pk__in=ids)
+                .values("ticket_type_id")
+                .annotate(count=Count("pk"))
+                .order_by("ticket_type_id")
+            )
+            for row in seats:
+                moved = TicketType.inventory.filter(
+                    pk=row["ticket_type_id"], sold__gte=row["count"]
+                ).update(sold=F("sold") - row["count"])
+                if not moved:  # the counters disagree with the tickets: refuse, change nothing
+                    raise RuntimeError(f"Ticket type {row['ticket_type_id']} sold too few")
+        Ticket.inventory.filter(pk__in=ids).update(voided_at=now)
+        if not live.exists():
+            Order.inventory.filter(pk=order.pk).update(
+                state=Order.State.CANCELLED, cancelled_at=now
+            )
+    return ids
 
 
 # --- Cancelled events -----------------------------------------------------------------------
@@ -619,8 +658,9 @@ def cancel_event_orders(
     is spent (an admin request must end well inside Lambda's 30 s) and says how many remain;
     calling it again goes on where it stopped.
 
-    Refunds plug in here when card payments come: an order paid online is refunded (through
-    `ticketing/payments`) in its batch, before it is cancelled, and its email says so.
+    Refunding every order instead is the cancel action's other choice: a background job of
+    `ticketing/refunds` (`services.run_refund_job`), which voids each order's tickets through
+    `void_tickets` and refunds them.
     """
     deadline = time.monotonic() + budget_seconds
     cancelled = 0
@@ -645,3 +685,25 @@ def cancel_event_orders(
             cancelled += len(messages)
     remaining = Order.objects.filter(event__in=cancelled_events, state=Order.State.CONFIRMED)
     return EventOrdersCancelled(cancelled=cancelled, remaining=remaining.count())
+
+
+# --- Paid by a provider's webhook -----------------------------------------------------------
+
+
+def place_paid_order(hold_id: int, *, name, email, language, payment_provider, now=None):
+    """A card payment arrived (`ticketing.payments`): the hold becomes its order, tickets and
+    confirmation email included, inside the caller's transaction. Returns the order, or None if
+    the seats are no longer the hold's (it was released or expired, or the event stopped
+    selling): the caller then refunds. A hold still `active` past its expiry still holds its
+    seats (nothing released them yet), so it is converted."""
+    now = now or timezone.now()
+    hold = Hold.objects.select_for_update().filter(pk=hold_id).first()
+    if hold is None or hold.state != Hold.State.ACTIVE:
+        return None
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves the hold as it was
+            return _convert(
+                hold, name, email, now, payment_provider=payment_provider, language=language
+            )
+    except NotOnSale:
+        return None
