@@ -94,6 +94,7 @@ def event_form_data(artist, venue, **extra):
         "is_published": "on",
         "status": "scheduled",
         "hold_minutes": "10",
+        "payment_minutes": "15",
         "ticket_types-TOTAL_FORMS": "0",
         "ticket_types-INITIAL_FORMS": "0",
         "ticket_types-MIN_NUM_FORMS": "0",

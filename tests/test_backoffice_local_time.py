@@ -55,7 +55,7 @@ def event_form(artist, venue, day: dt.date, time="20:00", **extra) -> dict:
         "starts_at_0": day.isoformat(), "starts_at_1": time,
         "doors_at_0": day.isoformat(), "doors_at_1": "19:00",
         "on_sale_at_0": "", "on_sale_at_1": "", "off_sale_at_0": "", "off_sale_at_1": "",
-        "is_published": "on", "status": "scheduled", "hold_minutes": "10",
+        "is_published": "on", "status": "scheduled", "hold_minutes": "10", "payment_minutes": "15",
         "ticket_types-TOTAL_FORMS": "1", "ticket_types-INITIAL_FORMS": "0",
         "ticket_types-MIN_NUM_FORMS": "0", "ticket_types-MAX_NUM_FORMS": "1000",
         "ticket_types-0-name": "GA", "ticket_types-0-price": "30.00",

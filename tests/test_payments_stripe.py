@@ -91,6 +91,15 @@ def test_hold_page_goes_to_card_payment_and_only_that_page_loads_stripe(client, 
     assert Payment.objects.get().intent_id == payment.intent_id
 
 
+def test_the_payment_window_is_the_events_own(client, stripe_keys):
+    _, _, hold = a_hold(payment_minutes=40)
+    before = timezone.now()
+    assert start(client, hold).status_code == 302
+    hold.refresh_from_db()
+    lasts = hold.expires_at - before
+    assert dt.timedelta(minutes=39) < lasts <= dt.timedelta(minutes=40, seconds=5)
+
+
 def test_paid_by_card_the_webhook_confirms_the_order_and_sends_its_tickets(stripe_webhooks):
     client = Client()
     _, ga, hold = a_hold(quantity=2)

@@ -304,8 +304,6 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT = 8  # seconds per Stripe call on a fan's request
 STRIPE_MAX_NETWORK_RETRIES = 1
-# How long a hold stays while its fan pays by card (from the start of the payment).
-PAYMENT_WINDOW_MINUTES = int(os.environ.get("PAYMENT_WINDOW_MINUTES", "15"))
 # The public origin, e.g. https://tickets.example.com: every absolute link in emails, API answers
 # and embed snippets starts with it, never with a request's Host (ticketing/site.py). Required
 # with DEBUG off (`check --deploy`).

@@ -214,7 +214,10 @@ class EventAdmin(PromoterScopedAdmin):
         (None, {"fields": ["artist", "tour", "venue", "name", "slug"]}),
         ("When", {"fields": ["starts_at", "doors_at", "on_sale_at", "off_sale_at"],
                   "description": WHEN_DESCRIPTION}),
-        ("Sales", {"fields": ["is_published", "status", "hold_minutes", "age_limit"]}),
+        (
+            "Sales",
+            {"fields": ["is_published", "status", "hold_minutes", "payment_minutes", "age_limit"]},
+        ),
     ]  # fmt: skip
 
     def get_queryset(self, request):

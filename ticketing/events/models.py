@@ -193,6 +193,11 @@ class Event(models.Model):
     hold_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1)], help_text="How long a fan's hold lasts."
     )
+    payment_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1)],
+        help_text="How long seats stay held while a fan pays by card.",
+    )
     age_limit = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -224,6 +229,9 @@ class Event(models.Model):
                 name="event_status_valid",
             ),
             models.CheckConstraint(condition=Q(hold_minutes__gte=1), name="event_hold_minutes"),
+            models.CheckConstraint(
+                condition=Q(payment_minutes__gte=1), name="event_payment_minutes"
+            ),
             models.CheckConstraint(
                 condition=Q(age_limit__isnull=True) | Q(age_limit__lte=21), name="event_age_limit"
             ),

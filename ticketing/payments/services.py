@@ -1,7 +1,7 @@
 """Card payment writes: start a payment for a hold, confirm the card, and act on Stripe's word.
 
 The hold keeps its seats while the fan pays, for at most the payment window
-(`PAYMENT_WINDOW_MINUTES`, from the start of the payment). Only `payment_intent.succeeded`
+(the event's `payment_minutes`, from the start of the payment). Only `payment_intent.succeeded`
 places the order (`orders.services.place_paid_order`), in the transaction that records the
 Stripe event, so a redelivered or concurrent event acts once. If the seats are gone by then
 (the window lapsed and they were released), the payment is refunded in full and the fan told.
@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 
 import stripe
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,8 +38,9 @@ logger = logging.getLogger(__name__)
 OPEN = (Payment.Status.CREATING, Payment.Status.PENDING)
 
 
-def window() -> dt.timedelta:
-    return dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+def window(event) -> dt.timedelta:
+    """How long the seats stay held while the fan pays: the event's payment window."""
+    return dt.timedelta(minutes=event.payment_minutes)
 
 
 # --- The fan pays ---------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def start_payment(token: str, *, name, email, language=None, now=None) -> Paymen
                 created_at=now,
             )
             # The window replaces the hold's own expiry: the fan gets the whole window to pay.
-            Hold.objects.filter(pk=hold.pk).update(expires_at=now + window())
+            Hold.objects.filter(pk=hold.pk).update(expires_at=now + window(hold.event))
         elif payment.status in OPEN and (payment.name, payment.email) != (name, email):
             Payment.objects.filter(pk=payment.pk).update(name=name, email=email)
     if payment.status == Payment.Status.CREATING:
