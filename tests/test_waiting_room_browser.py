@@ -1,0 +1,124 @@
+"""The waiting room in Chromium: two fans in the pre-queue, the opening, places that move, one
+admitted and buying (hold, then order, credited to the Tickets link they came from), the other
+told "sold out" without reloading; and a reload keeping the same queue ticket."""
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from ticketing.events.models import Affiliate
+from ticketing.orders.models import Hold, Order
+from ticketing.queue import draw, services
+from ticketing.queue.models import new_seed
+
+from .queue_helpers import event_with_room
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TICKET = "JSON.parse(localStorage.getItem('queue:{}') || 'null')"
+WAIT = 20_000  # ms: the status is cached for up to 3 s on its way, the pages poll every 3-4 s
+
+
+def seed_drawing_the_first_arrival_first() -> str:
+    """A seed whose draw of two puts the first to join first (the test's fans join in turn)."""
+    while draw.position(bytes.fromhex(seed := new_seed()), 2, 0) != 0:
+        pass
+    return seed
+
+
+def admit_one(event_id):
+    """Let exactly one more fan in: one second and a half at 60 a minute, then stop. (The
+    moments are passed in, as the backend's tests move the clock.)"""
+    now = timezone.now()
+    services.set_rate(event_id, rate_per_minute=60, now=now - dt.timedelta(seconds=1.5))
+    services.set_rate(event_id, rate_per_minute=0, now=now)
+    cache.clear()  # the origin's one-second copy of the status
+
+
+def test_two_fans_one_buys_the_other_is_told_sold_out(
+    live_server, page, browser, server_activity, settings
+):
+    settings.QUEUE_POW_DIFFICULTY = 8
+    event, _, _ = event_with_room(
+        "onsale",
+        on_sale_in=dt.timedelta(seconds=12),
+        capacities=(2,),
+        rate_per_minute=0,
+        seed=seed_drawing_the_first_arrival_first(),
+    )
+    affiliate = Affiliate.objects.get(promoter=event.artist.promoter)
+    click = str(uuid.uuid4())
+    ticket_of = TICKET.format(event.pk)
+    url = f"{live_server.url}/e/{event.slug}/?lang=en"
+    other_context = browser.new_context()
+    try:
+        # Fan A comes from a widget's Tickets link, fan B straight to the event page.
+        fan_a = page
+        fan_a.goto(f"{url}&affiliate={affiliate.public_key}&click={click}")
+        expect(fan_a.get_by_text("You are in the waiting room.")).to_be_visible(timeout=WAIT)
+        fan_b = other_context.new_page()
+        fan_b.goto(url)
+        for fan in (fan_a, fan_b):
+            expect(fan.get_by_role("heading", name="Waiting room")).to_be_visible()
+            expect(fan.get_by_role("timer")).to_have_text(re.compile(r"^00:(0\d|1[0-2])$"))
+            expect(fan.get_by_text("You are in the waiting room.")).to_be_visible(timeout=WAIT)
+            expect(fan.get_by_role("button", name="Buy tickets")).to_be_hidden()
+        ticket_b = fan_b.evaluate(ticket_of)
+        assert ticket_b["kind"] == "pre" and ticket_b["number"] == 2
+        assert fan_a.evaluate(ticket_of)["number"] == 1
+
+        # A reload keeps fan B's place: the same ticket, no second join.
+        fan_b.reload()
+        expect(fan_b.get_by_text("You are in the waiting room.")).to_be_visible(timeout=WAIT)
+        assert fan_b.evaluate(ticket_of) == ticket_b
+
+        # Fan A opens a second tab, without the link's parameters: same ticket there too.
+        fan_a2 = fan_a.context.new_page()
+        fan_a2.goto(url)
+        expect(fan_a2.get_by_text("You are in the waiting room.")).to_be_visible(timeout=WAIT)
+        assert fan_a2.evaluate(ticket_of)["ticket"] == fan_a.evaluate(ticket_of)["ticket"]
+
+        # The opening: the draw puts A first, B behind; nobody is let in yet.
+        for fan in (fan_a, fan_a2, fan_b):
+            expect(fan.get_by_text(re.compile(r"^[01] fans? ahead of you$"))).to_be_visible(
+                timeout=WAIT
+            )
+        expect(fan_a.get_by_text("0 fans ahead of you")).to_be_visible()
+        expect(fan_b.get_by_text("1 fan ahead of you")).to_be_visible()
+        expect(fan_b.get_by_role("progressbar", name="Your progress in the queue")).to_be_visible()
+        for fan in (fan_a, fan_b):
+            fan.evaluate("window.sameDocument = true")
+
+        admit_one(event.pk)
+
+        # Fan A's turn: the ticket form, with the admission window's countdown, in both tabs.
+        buyer = fan_a2
+        expect(buyer.get_by_text("It is your turn.")).to_be_visible(timeout=WAIT)
+        expect(buyer.get_by_role("timer")).to_have_text(re.compile(r"^(09|10):\d\d$"))
+        expect(fan_b.get_by_text("0 fans ahead of you")).to_be_visible(timeout=WAIT)  # moved up
+        expect(fan_b.get_by_role("button", name="Buy tickets")).to_be_hidden()
+        buyer.get_by_label("GA").select_option("2")
+        buyer.get_by_role("button", name="Buy tickets").click()
+
+        expect(buyer.get_by_role("heading", name="We are holding")).to_be_visible()
+        hold = Hold.objects.get(event=event)
+        assert hold.queue_pass
+        buyer.get_by_label("Name").fill("Ada Lovelace")
+        buyer.get_by_label("Email").fill("ada@example.com")
+        buyer.get_by_role("button", name="Place order").click()
+        expect(buyer.get_by_text("Order confirmed")).to_be_visible()
+        order = Order.objects.get(email="ada@example.com")
+        assert order.affiliate == affiliate and str(order.click_id) == click
+
+        # Fan B, still on the same page, is told at once that the last seats went.
+        expect(fan_b.get_by_role("status")).to_contain_text("Sold out", timeout=WAIT)
+        expect(fan_b.get_by_text("0 fans ahead of you")).to_be_hidden()
+        assert fan_b.evaluate("window.sameDocument") is True
+    finally:
+        other_context.close()
+        server_activity.wait_until_quiet()
