@@ -32,8 +32,9 @@ def seed_drawing_the_first_arrival_first() -> str:
 
 
 def admit_one(event_id):
-    """Let exactly one more fan in: one second and a half at 60 a minute, then stop. (The
-    moments are passed in, as the backend's tests move the clock.)"""
+    """Let exactly one more fan in (well before the 1-a-minute rate would): one second and a
+    half at 60 a minute, then stop. (The moments are passed in, as the backend's tests move
+    the clock.)"""
     now = timezone.now()
     services.set_rate(event_id, rate_per_minute=60, now=now - dt.timedelta(seconds=1.5))
     services.set_rate(event_id, rate_per_minute=0, now=now)
@@ -48,7 +49,7 @@ def test_two_fans_one_buys_the_other_is_told_sold_out(
         "onsale",
         on_sale_in=dt.timedelta(seconds=12),
         capacities=(2,),
-        rate_per_minute=0,
+        rate_per_minute=1,
         seed=seed_drawing_the_first_arrival_first(),
     )
     affiliate = Affiliate.objects.get(promoter=event.artist.promoter)
@@ -83,13 +84,15 @@ def test_two_fans_one_buys_the_other_is_told_sold_out(
         expect(fan_a2.get_by_text("You are in the waiting room.")).to_be_visible(timeout=WAIT)
         assert fan_a2.evaluate(ticket_of)["ticket"] == fan_a.evaluate(ticket_of)["ticket"]
 
-        # The opening: the draw puts A first, B behind; nobody is let in yet.
+        # The opening: the draw puts A first, B behind; at one fan a minute, nobody is in yet.
         for fan in (fan_a, fan_a2, fan_b):
             expect(fan.get_by_text(re.compile(r"^[01] fans? ahead of you$"))).to_be_visible(
                 timeout=WAIT
             )
         expect(fan_a.get_by_text("0 fans ahead of you")).to_be_visible()
         expect(fan_b.get_by_text("1 fan ahead of you")).to_be_visible()
+        expect(fan_b.get_by_text("about 1 minute")).to_be_visible()
+        expect(fan_a.get_by_text("less than a minute")).to_be_visible()
         expect(fan_b.get_by_role("progressbar", name="Your progress in the queue")).to_be_visible()
         for fan in (fan_a, fan_b):
             fan.evaluate("window.sameDocument = true")
@@ -117,6 +120,7 @@ def test_two_fans_one_buys_the_other_is_told_sold_out(
 
         # Fan B, still on the same page, is told at once that the last seats went.
         expect(fan_b.get_by_role("status")).to_contain_text("Sold out", timeout=WAIT)
+        expect(fan_b.get_by_text("Every ticket is taken right now.")).to_be_visible()
         expect(fan_b.get_by_text("0 fans ahead of you")).to_be_hidden()
         assert fan_b.evaluate("window.sameDocument") is True
     finally:

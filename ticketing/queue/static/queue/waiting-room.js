@@ -47,7 +47,7 @@
       element.hidden = element.getAttribute("data-queue-phase") !== phase;
     });
     var keep = section.querySelector("[data-queue-keep]");
-    keep.hidden = ["pre", "waiting", "joining"].indexOf(phase) < 0;
+    keep.hidden = ["pre", "waiting", "joining", "sold-out"].indexOf(phase) < 0;
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -123,17 +123,20 @@
         return post(section.getAttribute("data-join-url"), { challenge: challenge, nonce: nonce });
       })
       .then(function (answer) {
-        if (answer.status === 201 && !load()) {
+        if (answer.status !== 201) return false; // not open yet, or a stale challenge
+        if (!load()) {
           var record = answer.data;
           keepAttribution(record);
           save(record);
         }
+        return true;
       })
-      .catch(function () {})
-      .then(function () {
+      .catch(function () { return false; })
+      .then(function (joined) {
         joining = false;
         try { localStorage.removeItem(lockKey); } catch (e) {}
-        if (status) render();
+        // Joined: show the place now; else the next poll tries again (never in a tight loop).
+        if (joined) render();
       });
   }
 
@@ -144,6 +147,11 @@
       return Promise.resolve(status.pre_queue_count + record.number - 1);
     }
     if (!status.seed) return Promise.resolve(null);
+    if (record.number > status.pre_queue_count) {
+      // Not in the pre-queue that was drawn (it closed as this ticket was issued): join anew.
+      forget();
+      return Promise.resolve(undefined);
+    }
     if (record.seed === status.seed && typeof record.place === "number") {
       return Promise.resolve(record.place);
     }
@@ -169,8 +177,8 @@
     var rate = status.rate_per_minute;
     if (rate > 0) {
       var minutes = Math.round(ahead / rate);
-      eta.textContent = minutes < 1 ? text("eta-soon")
-        : fill(text("eta"), { time: unit(minutes, "minute") });
+      var time = minutes < 90 ? unit(minutes, "minute") : unit(Math.round(minutes / 60), "hour");
+      eta.textContent = minutes < 1 ? text("eta-soon") : fill(text("eta"), { time: time });
     }
     eta.hidden = !(rate > 0);
     var progress = section.querySelector("[data-queue-progress]");
@@ -179,6 +187,8 @@
     show("waiting");
   }
 
+  // One request for the pass; a "not yet" (the status ran ahead of the origin) waits for the
+  // next poll rather than asking again at once.
   function askPass(record) {
     if (asking) return;
     asking = true;
@@ -194,18 +204,20 @@
           save(current);
         } else if (answer.status === 400) {
           forget(); // not a ticket of this room (a new draw): join afresh
+        } else {
+          return false;
         }
+        return true;
       })
-      .catch(function () {})
-      .then(function () {
+      .catch(function () { return false; })
+      .then(function (changed) {
         asking = false;
-        render();
+        if (changed) render();
       });
   }
 
   function showAdmitted(record) {
-    show("admitted");
-    soldOutNotice(false);
+    show("admitted"); // sold out or not, from here on the form's availability tells
     form.querySelector("[data-queue-pass]").value = record.pass;
     keepAttribution(record);
     if (admittedShown) return;
@@ -241,6 +253,9 @@
     var countdownBox = section.querySelector("[data-queue-countdown]");
     var beforeSale = serverNow() < status.on_sale_at;
     countdownBox.hidden = !beforeSale;
+    // "Tell me when tickets go on sale" is moot once they are: the fan is in the queue.
+    var notify = document.querySelector("[data-notify]");
+    if (notify && !beforeSale) notify.hidden = true;
     if (beforeSale) {
       countdown("sale", section.querySelector("[data-queue-clock]"), status.on_sale_at, poll);
     }
@@ -262,7 +277,7 @@
       return;
     }
     if (status.state === "scheduled" || status.state === "closed") {
-      show("scheduled");
+      show(status.state);
       return;
     }
     if (!record) {
@@ -273,22 +288,25 @@
     var run = ++rendering;
     placeOf(record).then(function (place) {
       if (run !== rendering) return; // a newer status came meanwhile
+      if (place === undefined) {
+        join();
+        return;
+      }
       if (place === null) {
         show("pre");
         return;
       }
-      soldOutNotice(status.sold_out);
-      if (status.sold_out) {
-        show("sold-out"); // no phase but the page's sold-out notice, until seats come back
+      if (place < status.admitted_up_to) {
+        askPass(record); // the turn has come: the pass, then the form
         return;
       }
-      if (place < status.admitted_up_to) {
-        show("joining");
-        askPass(record);
+      soldOutNotice(status.sold_out);
+      if (status.sold_out) {
+        show("sold-out"); // and the page's sold-out notice, until seats come back
         return;
       }
       showWaiting(record, place);
-    });
+    }).catch(function () { show("error"); });
   }
 
   var pollTimer = null;
