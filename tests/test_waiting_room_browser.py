@@ -38,7 +38,7 @@ def admit_one(event_id):
     now = timezone.now()
     services.set_rate(event_id, rate_per_minute=60, now=now - dt.timedelta(seconds=1.5))
     services.set_rate(event_id, rate_per_minute=0, now=now)
-    cache.clear()  # the origin's one-second copy of the status
+    cache.delete(f"queue:status:{event_id}")  # the origin's one-second copy of the status
 
 
 def test_two_fans_one_buys_the_other_is_told_sold_out(
@@ -126,3 +126,41 @@ def test_two_fans_one_buys_the_other_is_told_sold_out(
     finally:
         other_context.close()
         server_activity.wait_until_quiet()
+
+
+def test_after_the_opening_a_reload_keeps_the_turn_and_a_lapsed_turn_can_queue_again(
+    live_server, page, settings
+):
+    settings.QUEUE_POW_DIFFICULTY = 8
+    event, _, _ = event_with_room(
+        "late", on_sale_in=-dt.timedelta(minutes=1), capacities=(5,), rate_per_minute=0
+    )
+    ticket_of = TICKET.format(event.pk)
+    page.goto(f"{live_server.url}/e/{event.slug}/?lang=de")
+    # Sales are open: a fan arriving now joins at the end of the queue (first come, first in).
+    expect(page.get_by_text("0 Fans vor dir")).to_be_visible(timeout=WAIT)
+    first = page.evaluate(ticket_of)
+    assert first["kind"] == "fifo" and first["number"] == 1
+
+    admit_one(event.pk)
+    expect(page.get_by_text("Du bist dran.")).to_be_visible(timeout=WAIT)
+    page.reload()  # the turn and its pass survive a reload, the window keeps running
+    expect(page.get_by_text("Du bist dran.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^(09|10):\d\d$"))
+    expect(page.get_by_role("button", name="Tickets kaufen")).to_be_enabled()
+    assert page.evaluate(ticket_of)["ticket"] == first["ticket"]
+
+    # The window ran out (as if ten minutes went by): the form goes, the fan may queue again.
+    page.evaluate(
+        f"""() => {{ const t = {ticket_of}; t.expires_at = Date.now() - 1000;
+                   localStorage.setItem('queue:{event.pk}', JSON.stringify(t)); }}"""
+    )
+    page.reload()
+    expect(page.get_by_text("Deine Zeit ist abgelaufen.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("button", name="Tickets kaufen")).to_be_hidden()
+    page.get_by_role("button", name="Erneut anstellen").click()
+    # At the end of the queue: behind the fan let in before (whose turn ran out), next in line.
+    expect(page.get_by_text("0 Fans vor dir")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Deine Zeit ist abgelaufen.")).to_be_hidden()
+    again = page.evaluate(ticket_of)
+    assert again["kind"] == "fifo" and again["number"] == 2
