@@ -11,6 +11,8 @@
   "use strict";
 
   var POLL_MS = 3000;
+  var FAR_POLL_MS = 6000; // more than FAR_MINUTES from the door: half the polls
+  var FAR_MINUTES = 5;
   var HIDDEN_POLL_MS = 15000;
   var JOIN_LOCK_MS = 20000; // another tab is joining: wait this long before trying ourselves
 
@@ -21,6 +23,7 @@
   var asking = false;
   var admittedShown = false;
   var timers = {};
+  var far = false; // this fan's turn is more than FAR_MINUTES away
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
@@ -181,6 +184,7 @@
       eta.textContent = minutes < 1 ? text("eta-soon") : fill(text("eta"), { time: time });
     }
     eta.hidden = !(rate > 0);
+    far = rate > 0 && ahead / rate > FAR_MINUTES;
     var progress = section.querySelector("[data-queue-progress]");
     progress.value = record.startAhead > 0
       ? Math.round(100 * (1 - ahead / record.startAhead)) : 100;
@@ -330,7 +334,8 @@
         if (record && record.pass && !record.lapsed && record.expires_at > serverNow()) {
           return; // admitted: the ticket form and its availability take over
         }
-        var wait = document.visibilityState === "hidden" ? HIDDEN_POLL_MS : POLL_MS;
+        var wait = document.visibilityState === "hidden" ? HIDDEN_POLL_MS
+          : far ? FAR_POLL_MS : POLL_MS;
         // A little jitter, so that a crowd that loaded together does not poll together.
         pollTimer = setTimeout(poll, wait + Math.random() * 1000);
       });
@@ -348,8 +353,9 @@
     section.querySelector("[data-queue-rejoin]").addEventListener("click", function () {
       forget();
       admittedShown = false;
-      render();
-      poll();
+      far = false;
+      show("joining");
+      poll(); // a fresh status, with a fresh challenge to join with
     });
     // Another tab joined or got the pass: take it over at once.
     window.addEventListener("storage", function (event) {
