@@ -1,6 +1,7 @@
 """The waiting room in Chromium: two fans in the pre-queue, the opening, places that move, one
 admitted and buying (hold, then order, credited to the Tickets link they came from), the other
-told "sold out" without reloading; and a reload keeping the same queue ticket."""
+told "sold out" without reloading; a reload keeping the same queue ticket and the turn; a lapsed
+turn queueing again; and from the widget's Tickets link through the room to the order."""
 
 import datetime as dt
 import re
@@ -8,13 +9,15 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ticketing.events.models import Affiliate
+from ticketing.events.demo import DEMO_AFFILIATE_KEY
+from ticketing.events.models import Affiliate, Event
 from ticketing.orders.models import Hold, Order
 from ticketing.queue import draw, services
-from ticketing.queue.models import new_seed
+from ticketing.queue.models import WaitingRoom, new_seed
 
 from .queue_helpers import event_with_room
 
@@ -164,3 +167,34 @@ def test_after_the_opening_a_reload_keeps_the_turn_and_a_lapsed_turn_can_queue_a
     expect(page.get_by_text("Deine Zeit ist abgelaufen.")).to_be_hidden()
     again = page.evaluate(ticket_of)
     assert again["kind"] == "fifo" and again["number"] == 2
+
+
+def test_from_the_widget_through_the_waiting_room_the_order_keeps_the_link(
+    live_server, page, settings
+):
+    settings.QUEUE_POW_DIFFICULTY = 8
+    call_command("seed_demo")
+    page.goto(f"{live_server.url}/widget/demo/?affiliate={DEMO_AFFILIATE_KEY}")
+    tickets = page.get_by_role("link", name=re.compile(r"^Tickets for Berlin")).first
+    slug = re.search(r"/e/([^/]+)/", tickets.get_attribute("href")).group(1)
+    event = Event.objects.get(slug=slug)
+    WaitingRoom.objects.create(event=event, rate_per_minute=600)  # on sale already: FIFO
+    cache.clear()
+    with page.context.expect_page() as opened:
+        tickets.click()
+    page = opened.value
+    click = re.search(r"[?&]click=([0-9a-f-]{36})", page.url).group(1)
+
+    expect(page.get_by_role("heading", name="Waiting room")).to_be_visible()
+    expect(page.get_by_text("It is your turn.")).to_be_visible(timeout=WAIT)
+    page.get_by_label("General admission").select_option("1")
+    page.get_by_role("button", name="Buy tickets").click()
+    expect(page.get_by_role("heading", name="We are holding")).to_be_visible()
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_role("button", name="Place order").click()
+
+    expect(page.get_by_text("Order confirmed")).to_be_visible()
+    order = Order.objects.get(email="ada@example.com")
+    assert order.hold.queue_pass
+    assert order.affiliate.public_key == DEMO_AFFILIATE_KEY and str(order.click_id) == click
