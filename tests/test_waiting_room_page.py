@@ -77,3 +77,12 @@ def test_a_hold_without_a_pass_shows_the_waiting_room_again(client):
     assert response.status_code == 403
     html = response.content.decode()
     assert "waiting room" in html and "data-queue" in html
+
+
+def test_before_the_pre_queue_opens_the_page_says_when_it_does(client):
+    event, _, room = event_with_room(on_sale_in=dt.timedelta(hours=2), pre_queue_minutes=30)
+    html = client.get(f"/e/{event.slug}/?lang=en").content.decode()
+    assert 'data-state="scheduled"' in html
+    opens_ms = int(room.pre_queue_opens_at.timestamp() * 1000)
+    assert f'data-pre-queue-opens="{opens_ms}"' in html
+    assert "The waiting room opens" in html
