@@ -35,6 +35,7 @@ from ticketing.fans.languages import (
 from ticketing.limits.clients import client_key
 from ticketing.limits.http import with_retry_after
 from ticketing.limits.services import check_rate
+from ticketing.queue.fan import page_context as waiting_room
 from ticketing.site import public_url
 
 from . import payments, selectors, services
@@ -75,6 +76,8 @@ def _event_context(request, event, request_data, *, error=None, chosen=None) -> 
         "affiliate": (request_data.get("affiliate") or "")[:32],
         "click": (request_data.get("click") or "")[:64],
         "error": error,
+        # With the event's waiting room on, the page is the waiting room (ticketing/queue/fan).
+        "queue": waiting_room(event, now),
         "event_path": path,
         "canonical_url": canonical_url,
         # Shared links and x-default: the URL without a language, so that each reader gets

@@ -189,6 +189,12 @@
     if (!form) return;
     form.addEventListener("change", function () { updateSubtotal(form); });
     updateSubtotal(form);
+    if (form.hasAttribute("data-queue-gated")) {
+      // The waiting room (queue/waiting-room.js) shows the form when the fan's turn comes.
+      form.addEventListener("queue:admitted", function () { pollAvailability(form); },
+                            { once: true });
+      return;
+    }
     var section = document.querySelector('[data-countdown-kind="on-sale"]');
     if (!section) {
       pollAvailability(form);
