@@ -1,4 +1,5 @@
 import zoneinfo
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,6 +29,7 @@ from ticketing.orders import selectors as order_selectors
 from ticketing.orders import services as order_services
 from ticketing.orders.models import Order
 from ticketing.orders.selectors import LIVE_WINDOWS, live_inventory, recent_sales
+from ticketing.queue import live as queue_live
 from ticketing.refunds import admin as refunds_admin
 from widget.snippets import artist_snippets
 
@@ -400,6 +402,9 @@ class EventAdmin(PromoterScopedAdmin):
             path("<path:object_id>/live/", wrap(self.live_view), name="events_event_live"),
             path("<path:object_id>/live.json", wrap(self.live_json_view),
                  name="events_event_live_json"),
+            path("<path:object_id>/queue-rate/",
+                 wrap(partial(queue_live.rate_view, model_admin=self)),
+                 name="events_event_queue_rate"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -445,6 +450,7 @@ def live_payload(event: Event) -> dict:
     sales = recent_sales(Order.objects.filter(event=event), now)
     return {
         "generated_at": now.isoformat(timespec="seconds"),
+        "queue": queue_live.figures(event),
         "ticket_types": [
             {"id": row.ticket_type.pk, "name": row.ticket_type.name,
              "capacity": row.ticket_type.capacity, "sold": row.sold, "held": row.held,

@@ -25,6 +25,7 @@
       }
       fill(root.querySelector('[data-ticket-type="totals"]'), live.totals);
       for (const row of live.sales) fill(root.querySelector(`[data-window="${row.window}"]`), row);
+      if (live.queue) fill(root.querySelector('[data-queue-live]'), live.queue);
     } catch (error) {
       // Offline for a moment: the next refresh tries again.
     }
