@@ -67,6 +67,13 @@ def session() -> requests.Session:
     return _local.session
 
 
+def viewer(fan: int) -> dict[str, str]:
+    """Each simulated fan from an address of its own, as CloudFront names it: the per-client
+    limits (ticketing/limits) count holds by it."""
+    address = f"10.{fan // 65536 % 256}.{fan // 256 % 256}.{fan % 256}"
+    return {"CloudFront-Viewer-Address": f"{address}:443"}
+
+
 def origin_counts(log: Path) -> dict[str, int]:
     counts = {"status": 0, "join": 0, "pass": 0, "holds": 0, "other": 0}
     for line in log.read_text().splitlines() if log.exists() else ():
@@ -209,7 +216,7 @@ def with_room(cdn: str, event, ticket_type) -> dict:
                     admitted.discard(fan)  # the cached status ran ahead: ask again later
                 return
             begin = time.monotonic()
-            hold = session().post(f"{cdn}/api/v1/holds", timeout=30, json={
+            hold = session().post(f"{cdn}/api/v1/holds", timeout=30, headers=viewer(fan), json={
                 "items": [{"ticket_type": ticket_type.pk, "quantity": 1}],
                 "queue_pass": granted.json()["pass"]})  # fmt: skip
             with lock:
@@ -283,10 +290,10 @@ def without_room(cdn: str, ticket_type) -> dict:
     outcome = {"holds": 0, "refused": 0, "sold_out_at": None, "errors": 0}
     started = time.monotonic()
 
-    def arrive() -> None:
+    def arrive(fan: int) -> None:
         begin = time.monotonic()
         try:
-            hold = session().post(f"{cdn}/api/v1/holds", timeout=60, json={
+            hold = session().post(f"{cdn}/api/v1/holds", timeout=60, headers=viewer(fan), json={
                 "items": [{"ticket_type": ticket_type.pk, "quantity": 1}]})  # fmt: skip
         except requests.RequestException:
             with lock:
@@ -306,7 +313,7 @@ def without_room(cdn: str, ticket_type) -> dict:
             delay = started + fan * ARRIVAL_SECONDS / FANS - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(arrive)
+            pool.submit(arrive, fan)
     return {"outcome": outcome, "latency": latency, "elapsed": time.monotonic() - started}
 
 
@@ -320,7 +327,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             time.sleep(0.5)
-            os.environ["CACHE_REDIS_URL"] = redis_url
+            os.environ["REDIS_URL"] = redis_url
             setup_django(database)
             results = run(database, redis_url, Path(tmp))
         finally:
@@ -330,7 +337,7 @@ def main() -> None:
 
 
 def run(database: str, redis_url: str, tmp: Path):
-    env = {"DATABASE_URL": database, "CONN_MAX_AGE": "60", "CACHE_REDIS_URL": redis_url,
+    env = {"DATABASE_URL": database, "CONN_MAX_AGE": "60", "REDIS_URL": redis_url,
            "QUEUE_POW_DIFFICULTY": str(POW_BITS)}  # fmt: skip
     log_room, log_off = tmp / "room.log", tmp / "off.log"
 
