@@ -74,7 +74,9 @@ function init(args) created, conflicts, server_errors, other, sent = 0, 0, 0, 0,
 function request()
   sent = sent + 1
   local fan = string.format("10.%%d.%%d.%%d:443", id, math.floor(sent / 256) %% 256, sent %% 256)
-  return wrk.format(nil, nil, {["CloudFront-Viewer-Address"] = fan})
+  -- wrk.format takes these headers instead of wrk.headers, not beside them: name both.
+  return wrk.format(nil, nil, {["Content-Type"] = "application/json",
+                               ["CloudFront-Viewer-Address"] = fan})
 end
 
 function response(status, headers, body)
