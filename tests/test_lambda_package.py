@@ -314,10 +314,11 @@ def test_unknown_forwarded_host_is_refused(call):
 # --- the handler's split: HTTP straight to Django, everything else to Zappa's handler ----------
 
 # Imported by Zappa's handler (boto3, werkzeug), the checkout API and its docs (DRF views,
-# drf-spectacular), the back office (the apps' admin modules) and calendar files (icalendar):
-# never for the hot paths.
+# drf-spectacular), the back office (the apps' admin modules), calendar files (icalendar) and
+# card payments (stripe, the payment and refund services): never for the hot paths.
 NOT_FOR_HOT_PATHS = ["handler", "boto3", "werkzeug", "rest_framework.views",
-                     "drf_spectacular.views", "ticketing.events.admin", "icalendar"]  # fmt: skip
+                     "drf_spectacular.views", "ticketing.events.admin", "icalendar", "stripe",
+                     "ticketing.payments.services", "ticketing.refunds.services"]  # fmt: skip
 
 
 def loaded(invocation, modules=NOT_FOR_HOT_PATHS):

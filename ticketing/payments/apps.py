@@ -8,8 +8,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self):
-        from . import services, webhooks
+        from . import webhooks
 
-        webhooks.register("payment_intent.succeeded", services.on_succeeded)
-        webhooks.register("payment_intent.payment_failed", services.on_failed)
-        webhooks.register("payment_intent.canceled", services.on_canceled)
+        webhooks.register("payment_intent.succeeded", "ticketing.payments.services.on_succeeded")
+        webhooks.register("payment_intent.payment_failed", "ticketing.payments.services.on_failed")
+        webhooks.register("payment_intent.canceled", "ticketing.payments.services.on_canceled")

@@ -5,19 +5,11 @@ refund's state forward)."""
 
 from . import services
 
-EVENT_TYPES = (
-    "charge.refunded",
-    "charge.refund.updated",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-)
-
 
 def handle(event) -> int:
-    """Apply a Stripe event of one of EVENT_TYPES (a verified `stripe.Event`, or its JSON as a
-    dict); returns the refunds it changed. Refunds not ours (made in Stripe's dashboard, say)
-    are left to reconcile_payments."""
+    """Apply a Stripe event of one of `apps.REFUND_EVENT_TYPES` (a verified `stripe.Event`, or
+    its JSON as a dict); returns the refunds it changed. Refunds not ours (made in Stripe's
+    dashboard, say) are left to reconcile_payments."""
     if hasattr(event, "to_dict"):
         event = event.to_dict()
     obj = event.get("data", {}).get("object", {})
