@@ -60,7 +60,7 @@ def localstripe():
         process.wait(10)
 
 
-FANS = itertools.count(1)  # next() is atomic under the GIL: each hold a fan of its own
+FAN_NUMBERS = itertools.count(1)  # next() is atomic under the GIL: each hold a fan of its own
 
 
 def _post(conn: http.client.HTTPConnection, path: str, body: bytes, content_type: str, **headers):
@@ -81,7 +81,7 @@ def fan(server_port: int, ticket_type_id: int, until: float, counts: dict, lock)
     while time.monotonic() < until:
         # Each hold from a fan of its own, as CloudFront names the viewer: the per-client
         # limits (ticketing/limits) count holds by that address.
-        n = next(FANS)
+        n = next(FAN_NUMBERS)
         viewer = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
         status, _, body = _post(
             ours, "/api/v1/holds", hold_body, "application/json",
