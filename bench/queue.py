@@ -74,6 +74,17 @@ def viewer(fan: int) -> dict[str, str]:
     return {"CloudFront-Viewer-Address": f"{address}:443"}
 
 
+def count_hold(outcome: dict, latency: list, status: int, begin: float, started: float) -> None:
+    """One hold's answer into the run's figures (the caller holds the lock)."""
+    latency.append((time.monotonic() - begin) * 1000)
+    if status == 201:
+        outcome["holds"] += 1
+        if outcome["holds"] == SEATS:
+            outcome["sold_out_at"] = time.monotonic() - started
+    else:
+        outcome["refused"] += 1
+
+
 def origin_counts(log: Path) -> dict[str, int]:
     counts = {"status": 0, "join": 0, "pass": 0, "holds": 0, "other": 0}
     for line in log.read_text().splitlines() if log.exists() else ():
@@ -220,13 +231,7 @@ def with_room(cdn: str, event, ticket_type) -> dict:
                 "items": [{"ticket_type": ticket_type.pk, "quantity": 1}],
                 "queue_pass": granted.json()["pass"]})  # fmt: skip
             with lock:
-                holds_latency.append((time.monotonic() - begin) * 1000)
-                if hold.status_code == 201:
-                    outcome["holds"] += 1
-                    if outcome["holds"] == SEATS:
-                        outcome["sold_out_at"] = time.monotonic() - started
-                else:
-                    outcome["refused"] += 1
+                count_hold(outcome, holds_latency, hold.status_code, begin, started)
         except Exception:
             with lock:
                 outcome["errors"] += 1
@@ -300,13 +305,7 @@ def without_room(cdn: str, ticket_type) -> dict:
                 outcome["errors"] += 1
             return
         with lock:
-            latency.append((time.monotonic() - begin) * 1000)
-            if hold.status_code == 201:
-                outcome["holds"] += 1
-                if outcome["holds"] == SEATS:
-                    outcome["sold_out_at"] = time.monotonic() - started
-            else:
-                outcome["refused"] += 1
+            count_hold(outcome, latency, hold.status_code, begin, started)
 
     with ThreadPoolExecutor(THREADS) as pool:
         for fan in range(FANS):

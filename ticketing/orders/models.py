@@ -212,6 +212,12 @@ class Order(OwnedFieldsMixin, models.Model):
         return reverse("orders:confirmation", args=[self.code, self.access_key])
 
 
+class TicketQuerySet(OwnedFieldsQuerySet):
+    def live(self):
+        """Tickets not refunded: they admit at the door and count as sold."""
+        return self.filter(voided_at=None)
+
+
 class Ticket(OwnedFieldsMixin, models.Model):
     """One seat of an order. Its QR code carries its secret, signed with a ticket signing key.
 
@@ -226,8 +232,8 @@ class Ticket(OwnedFieldsMixin, models.Model):
     secret = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = OwnedFieldsQuerySet.as_manager()
-    inventory = InventoryManager.from_queryset(OwnedFieldsQuerySet)()  # orders.services only
+    objects = TicketQuerySet.as_manager()
+    inventory = InventoryManager.from_queryset(TicketQuerySet)()  # orders.services only
 
     class Meta:
         ordering = ["order_id", "ticket_type_id", "id"]

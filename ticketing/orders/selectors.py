@@ -208,7 +208,8 @@ def _tickets_of_the_order() -> Subquery:
     """The number of valid (not refunded) tickets of the outer query's order, summed without
     joining the tickets (which would repeat each order's total)."""
     return Subquery(
-        Ticket.objects.filter(order=OuterRef("pk"), voided_at__isnull=True)
+        Ticket.objects.live()
+        .filter(order=OuterRef("pk"))
         .order_by()
         .values("order")
         .annotate(n=Count("pk"))

@@ -587,7 +587,7 @@ def cancel_order(order: Order, now=None) -> bool:
         if order.state != Order.State.CONFIRMED:
             return False
         seats = (
-            order.tickets.filter(voided_at__isnull=True)  # a refunded ticket's seat went already
+            order.tickets.live()  # a refunded ticket's seat went already
             .values("ticket_type_id")
             .annotate(count=Count("pk"))
             .order_by("ticket_type_id")
@@ -612,7 +612,7 @@ def void_tickets(order: Order, ticket_ids, *, restock: bool, now=None) -> list[i
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.state != Order.State.CONFIRMED:
             return []
-        live = order.tickets.filter(voided_at__isnull=True)
+        live = order.tickets.live()
         ids = list(live.filter(pk__in=list(ticket_ids)).values_list("pk", flat=True))
         if not ids:
             return []

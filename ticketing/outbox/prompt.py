@@ -56,18 +56,25 @@ def send_soon(ids: list[int]) -> None:
 
 def invoke_self(ids: list[int]) -> bool:
     """Hand the emails to an asynchronous invocation; False (logged) if Lambda did not take it."""
-    payload = {"command": SEND_EMAILS_COMMAND, "emails": ids}
+    return invoke_async(
+        SEND_EMAILS_COMMAND,
+        {"emails": ids},
+        failure=f"outbox: could not invoke the sender for email(s) {ids}; the drain sends them",
+    )
+
+
+def invoke_async(command: str, arguments: dict, *, failure: str) -> bool:
+    """Run `command` (a function Zappa's handler calls with the event) in an asynchronous
+    invocation of this function; False, with `failure` logged, if Lambda did not take it. The
+    caller's work is stored already, so a scheduled job picks it up then."""
     try:
         lambda_client().invoke(
             FunctionName=os.environ["AWS_LAMBDA_FUNCTION_NAME"],
             InvocationType="Event",
-            Payload=json.dumps(payload).encode(),
+            Payload=json.dumps({"command": command, **arguments}).encode(),
         )
     except Exception as error:  # botocore errors, timeouts, refused connections
-        logger.warning(
-            "outbox: could not invoke the sender for email(s) %s (%s); the drain sends them",
-            ids, error,
-        )  # fmt: skip
+        logger.warning("%s (%s)", failure, error)
         return False
     return True
 

@@ -278,7 +278,9 @@ def sweep(now=None) -> dict:
         Q(hold__expires_at__lte=now) | ~Q(hold__state=Hold.State.ACTIVE)
     )
     closed = sum(close_lapsed(pk, now) for pk in lapsed.values_list("pk", flat=True)[:500])
-    due = Payment.objects.filter(status=Payment.Status.REFUND_DUE).values_list("pk", flat=True)
-    for pk in due[:100]:
+    due = list(
+        Payment.objects.filter(status=Payment.Status.REFUND_DUE).values_list("pk", flat=True)[:100]
+    )
+    for pk in due:
         settle_refund(pk)
-    return {"closed": closed, "refunds": len(due[:100])}
+    return {"closed": closed, "refunds": len(due)}

@@ -5,7 +5,6 @@ cookie (the token is the credential; see `ticketing.orders.views`). Only the pay
 Stripe.js, so only its Content-Security-Policy names Stripe's origins.
 """
 
-import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ticketing.fans.languages import LANGUAGE_PARAM, from_param, request_language
+from ticketing.inputs import BadJSON, parse_json
 from ticketing.orders import selectors as order_selectors
 from ticketing.orders.errors import CheckoutError
 from ticketing.orders.views import _private, _render_hold, _render_private
@@ -95,9 +95,9 @@ def pay(request, token):
 def card(request, token):
     """JSON `{"token": "tok_…"}` from Stripe.js: confirm the payment with that card."""
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = {}
+        body = parse_json(request.body or b"{}")
+    except BadJSON:
+        body = {}  # no card token: pay_with_card says so
     payment = Payment.objects.filter(hold__token=token).only("language").first()
     language = payment.language if payment else settings.LANGUAGE_CODE
     try:

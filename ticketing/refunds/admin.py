@@ -54,7 +54,7 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
-        live = order.tickets.filter(voided_at__isnull=True).select_related("ticket_type")
+        live = order.tickets.live().select_related("ticket_type")
         self.fields["tickets"].queryset = live
         self.fields["tickets"].initial = list(live.values_list("pk", flat=True))
 
@@ -184,10 +184,9 @@ def refuse_cancelling_card_payments(form, events) -> None:
 
 
 def refund_jobs_url(started: list[RefundJob]) -> str:
-    url = reverse("admin:refunds_refundjob_changelist")
     if len(started) == 1:
         return reverse("admin:refunds_refundjob_change", args=[started[0].pk])
-    return url
+    return reverse("admin:refunds_refundjob_changelist")
 
 
 # --- Postponing an event --------------------------------------------------------------------

@@ -10,9 +10,7 @@ the outbox prompts its emails (`ticketing/outbox/prompt.py`, `OUTBOX_PROMPT`):
 Whatever happens here, the job row exists and its lease is free: the schedule resumes it.
 """
 
-import json
 import logging
-import os
 import threading
 
 from django.db import connection, transaction
@@ -37,14 +35,11 @@ def _run_soon(job_id: int) -> None:
     elif how == "thread":
         threading.Thread(target=_in_thread, args=(job_id,), name="refund-job", daemon=True).start()
     elif how == "lambda":
-        try:
-            prompt.lambda_client().invoke(
-                FunctionName=os.environ["AWS_LAMBDA_FUNCTION_NAME"],
-                InvocationType="Event",
-                Payload=json.dumps({"command": RUN_JOB_COMMAND, "job": job_id}).encode(),
-            )
-        except Exception as error:  # the schedule resumes it within a minute
-            logger.warning("refund job %s: could not invoke a runner (%s)", job_id, error)
+        prompt.invoke_async(
+            RUN_JOB_COMMAND,
+            {"job": job_id},
+            failure=f"refund job {job_id}: could not invoke a runner; the schedule resumes it",
+        )
 
 
 def _in_thread(job_id: int) -> None:

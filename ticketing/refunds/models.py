@@ -128,12 +128,6 @@ class RefundJob(models.Model):
     def __str__(self):
         return f"Refund job {self.pk} ({self.event})"
 
-    @property
-    def percent(self) -> int:
-        if not self.orders_total:
-            return 100 if self.state == self.State.DONE else 0
-        return min(100, self.orders_done * 100 // self.orders_total)
-
 
 class Postponement(models.Model):
     """An event moved to a new date; its fans may ask for a refund until `refunds_until`."""

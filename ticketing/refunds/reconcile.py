@@ -41,7 +41,7 @@ def report(*, days: int = 30, now=None) -> list[Difference]:
         Order.objects.filter(created_at__gte=now - dt.timedelta(days=days))
         .prefetch_related(
             Prefetch("refunds", queryset=Refund.objects.order_by("pk")),
-            Prefetch("tickets", queryset=Ticket.objects.filter(voided_at__isnull=True)),
+            Prefetch("tickets", queryset=Ticket.objects.live()),
         )
         .order_by("pk")
     )
@@ -111,13 +111,13 @@ def _against_stripe(order) -> list[Difference]:
     from ticketing.payments import stripe_provider
 
     found = []
+    intent_id = None
     try:
         intent_id = providers.payment_intent_id(order)
         intent = stripe_provider.client().v1.payment_intents.retrieve(intent_id)
         theirs = {r.id: r for r in providers.stripe_refunds_of(intent_id)}
     except (stripe.StripeError, LookupError) as error:
-        intent = intent_id_or_none(order)
-        return [Difference(order.code, "stripe_lookup_failed", intent, str(error))]
+        return [Difference(order.code, "stripe_lookup_failed", intent_id, str(error))]
     total = to_minor(order.total, order.currency)
     # What the intent took (`amount_received`; localstripe leaves it out, its charge has it).
     facts = intent.to_dict()
@@ -148,10 +148,3 @@ def _against_stripe(order) -> list[Difference]:
             found.append(Difference(order.code, "refund_unknown", None,
                                     f"{refund_id} {remote.amount}"))  # fmt: skip
     return found
-
-
-def intent_id_or_none(order):
-    try:
-        return providers.payment_intent_id(order)
-    except Exception:
-        return None

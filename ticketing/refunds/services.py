@@ -19,6 +19,7 @@ The seats never move twice: a ticket is voided once (`voided_at`), refunded once
 import datetime as dt
 import logging
 import time
+from contextlib import suppress
 
 from django.db import transaction
 from django.db.models import F
@@ -58,7 +59,7 @@ def refund_tickets(
 ) -> Refund:
     """Refund some tickets of a confirmed order (`ticket_ids`; None: all it has left), give
     their seats back when `restock`, tell the fan, then ask the provider (unless `submit` is off:
-    the caller does, e.g. a job after its batch). The same `key` again returns the refund it
+    the caller submits it later). The same `key` again returns the refund it
     made. Raises RefundRefused when there is nothing (left) to refund."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -74,7 +75,7 @@ def refund_tickets(
             return done
         if order.state != Order.State.CONFIRMED:
             raise RefundRefused(_("This order is cancelled."), code="order_cancelled")
-        live = order.tickets.filter(voided_at__isnull=True)
+        live = order.tickets.live()
         if ticket_ids is not None:
             live = live.filter(pk__in=list(ticket_ids))
         tickets = list(live)
@@ -198,22 +199,17 @@ def run_refund_job(
             if not batch:
                 break
             for order in batch:
-                try:
-                    refund = refund_order(
+                # RefundRefused: refunded or cancelled by staff since the batch was read.
+                with suppress(RefundRefused):
+                    refund_order(
                         order,
                         reason=f"Event cancelled (job {job.pk})",
                         job=job,
                         key=f"job-{job.pk}-order-{order.pk}",
                         email=emails.EVENT_CANCELLED_REFUNDED,
                         note=job.note,
-                        submit=False,
                         now=now,
                     )
-                except RefundRefused:  # refunded or cancelled by staff since the batch was read
-                    handled += 1
-                    continue
-                if refund.state == Refund.State.PENDING:
-                    providers.submit(refund)
                 handled += 1
             RefundJob.objects.filter(pk=job.pk).update(orders_done=job.refunds.count())
         left = job.event.orders.filter(state=Order.State.CONFIRMED).exists()

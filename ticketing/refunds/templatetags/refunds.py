@@ -16,16 +16,19 @@ DONE = (Refund.State.SUCCEEDED, Refund.State.RECORDED)
 def order_refunds(order):
     """The order page's refunds, and the "ask for a refund" form while a postponement's window
     is open."""
-    refunds = [
-        {
-            "amount": from_minor(refund.amount, refund.currency),
-            "currency": refund.currency,
-            "on_its_way": refund.state in ON_ITS_WAY,
-            "done": refund.state in DONE,
-        }
-        for refund in order.refunds.order_by("created_at", "pk")
-        if order.payment_status != "due"  # nothing was paid, nothing comes back
-    ]
+    refunds = (
+        []  # nothing was paid, nothing comes back
+        if order.payment_status == "due"
+        else [
+            {
+                "amount": from_minor(refund.amount, refund.currency),
+                "currency": refund.currency,
+                "on_its_way": refund.state in ON_ITS_WAY,
+                "done": refund.state in DONE,
+            }
+            for refund in order.refunds.order_by("created_at", "pk")
+        ]
+    )
     return {
         "order": order,
         "refunds": refunds,
